@@ -1,0 +1,323 @@
+"""The engine's state and the primitive moves every rule is built from.
+
+Each move keeps the bookkeeping consistent (queue heaps, agent pools and counters, timers) and
+emits the effects that describe it. Rules live in ``engine``, ``routing`` and
+``customer_first``; none of them touches the bookkeeping except through these moves.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dialback.domain.effects import (
+    AgentStatusChanged,
+    CancelTimer,
+    ConnectToAgent,
+    Effect,
+    InteractionChanged,
+    PlaceCall,
+    StartTimer,
+)
+from dialback.domain.errors import UnknownAgent, UnknownInteraction, UnknownQueue
+from dialback.domain.events import TimerKey, TimerKind
+from dialback.domain.model import (
+    AgentId,
+    DialId,
+    EndReason,
+    InteractionId,
+    MediaType,
+    Outcome,
+    QueueId,
+    RoutingStatus,
+    State,
+)
+from dialback.domain.ordering import queue_key
+from dialback.domain.pacing import PacingTable
+from dialback.domain.state import AgentState, Interaction, QueueState
+
+# Timers that belong to one interaction; all are cancelled when it leaves its current step.
+INTERACTION_TIMERS = (
+    TimerKind.CALLBACK_DUE,
+    TimerKind.ALERT_TIMEOUT,
+    TimerKind.AUTO_DIAL,
+    TimerKind.AUTO_END,
+)
+
+
+class Core:
+    def __init__(
+        self, *, rng: random.Random, pacing_table: PacingTable, pacing_tick_seconds: float
+    ) -> None:
+        self.rng = rng
+        self.pacing_table = pacing_table
+        self.pacing_tick_seconds = pacing_tick_seconds
+        self.queues: dict[QueueId, QueueState] = {}
+        self.agents: dict[AgentId, AgentState] = {}
+        self.interactions: dict[InteractionId, Interaction] = {}
+        self.dials: dict[DialId, InteractionId] = {}
+        self.cancelled_dials: set[DialId] = set()
+        self.timers: dict[TimerKey, float] = {}
+        self.dirty_queues: dict[QueueId, None] = {}  # ordered sets: replay order is fixed
+        self.dirty_agents: dict[AgentId, None] = {}
+        self.evaluations = 0
+        self.now = 0.0
+        self.out: list[Effect] = []
+        self._evaluated: dict[QueueId, InteractionId] = {}
+        self._seq = 0
+
+    # --- lookups that raise ---------------------------------------------------------------------
+    def queue(self, queue_id: QueueId) -> QueueState:
+        try:
+            return self.queues[queue_id]
+        except KeyError:
+            raise UnknownQueue(f"no queue {queue_id}", field="queueId") from None
+
+    def agent(self, agent_id: AgentId) -> AgentState:
+        try:
+            return self.agents[agent_id]
+        except KeyError:
+            raise UnknownAgent(f"no agent {agent_id}", field="agentId") from None
+
+    def interaction(self, interaction_id: InteractionId) -> Interaction:
+        try:
+            return self.interactions[interaction_id]
+        except KeyError:
+            raise UnknownInteraction(f"no active interaction {interaction_id}") from None
+
+    # --- effects and timers ---------------------------------------------------------------------
+    def emit(self, effect: Effect) -> None:
+        self.out.append(effect)
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def start_timer(self, kind: TimerKind, subject: str, at: float) -> None:
+        key = TimerKey(kind, subject)
+        self.timers[key] = at
+        self.emit(StartTimer(key, at))
+
+    def cancel_timer(self, kind: TimerKind, subject: str) -> None:
+        key = TimerKey(kind, subject)
+        if self.timers.pop(key, None) is not None:
+            self.emit(CancelTimer(key))
+
+    def set_state(
+        self,
+        interaction: Interaction,
+        state: State,
+        *,
+        agent_id: AgentId | None = None,
+        outcome: Outcome | None = None,
+        end_reason: EndReason | None = None,
+        wrapup_code: str | None = None,
+    ) -> None:
+        interaction.state = state
+        self.emit(
+            InteractionChanged(
+                interaction.id,
+                interaction.conversation_id,
+                interaction.queue_id,
+                interaction.media,
+                state,
+                agent_id=agent_id,
+                outcome=outcome,
+                end_reason=end_reason,
+                wrapup_code=wrapup_code,
+            )
+        )
+
+    # --- agents ---------------------------------------------------------------------------------
+    @contextmanager
+    def changing(self, agent: AgentState) -> Iterator[None]:
+        """Wrap any change to an agent: keeps queue counters and pools right and reports a new
+        routing status."""
+        before = agent.status
+        yield
+        after = agent.status
+        if after is not before:
+            for queue_id in agent.queues:
+                queue = self.queues[queue_id]
+                self.count_status(queue, before, -1)
+                self.count_status(queue, after, +1)
+                self.dirty_queues[queue_id] = None
+            if after is RoutingStatus.IDLE:
+                agent.available_since = self.now
+            self.emit(AgentStatusChanged(agent.id, after))
+        self.refresh_pool(agent)
+
+    @staticmethod
+    def count_status(queue: QueueState, status: RoutingStatus, sign: int) -> None:
+        if status is not RoutingStatus.OFF_QUEUE:
+            queue.on_queue += sign
+        if status is RoutingStatus.IDLE:
+            queue.idle += sign
+
+    def count_member(self, queue: QueueState, agent: AgentState, sign: int) -> None:
+        self.count_status(queue, agent.status, sign)
+        self.dirty_queues[queue.id] = None
+
+    def refresh_pool(self, agent: AgentState) -> None:
+        if agent.routable:
+            key = (agent.load, agent.available_since, self.next_seq())
+            for queue_id in agent.queues:
+                self.queues[queue_id].pool.push(agent.id, key)
+            self.dirty_agents[agent.id] = None
+        else:
+            for queue_id in agent.queues:
+                self.queues[queue_id].pool.remove(agent.id)
+
+    # --- interactions ---------------------------------------------------------------------------
+    def schedule(self, interaction: Interaction, when: float | None) -> None:
+        """Due now (or in the past: R-C-2) goes to the queue; later waits for a timer."""
+        if when is None or when <= self.now:
+            self.enqueue(interaction)
+            return
+        interaction.due_time = when
+        self.set_state(interaction, State.SCHEDULED)
+        self.start_timer(TimerKind.CALLBACK_DUE, interaction.id, when)
+
+    def enqueue(self, interaction: Interaction) -> None:
+        """Put an interaction in its queue. Its place (R-O-1, R-O-2) is fixed the first time and
+        kept afterwards (R-O-3)."""
+        queue = self.queues[interaction.queue_id]
+        if interaction.key is None:
+            if interaction.entry_time is None:
+                interaction.entry_time = self.now
+            interaction.key = queue_key(
+                interaction.priority,
+                interaction.entry_time,
+                self.now,
+                self.next_seq(),
+                queue.settings.scoring_method,
+            )
+        interaction.agent_id = None
+        self.set_state(interaction, State.WAITING)
+        owner = interaction.owner
+        if owner is not None and interaction.ownership_deadline is None:
+            hours = queue.settings.agent_owned_routing.max_owned_callback_hours
+            interaction.ownership_deadline = self.now + hours * 3600
+            interaction.owned_pending = True
+            self.start_timer(
+                TimerKind.OWNERSHIP_EXPIRY, interaction.id, interaction.ownership_deadline
+            )
+        if interaction.owned_pending:
+            assert owner is not None
+            self.agents[owner].owned.push(interaction.id, interaction.key)
+            self.dirty_agents[owner] = None
+            return
+        self.place_in_queue(queue, interaction)
+
+    def place_in_queue(self, queue: QueueState, interaction: Interaction) -> None:
+        assert interaction.key is not None
+        if interaction.media is MediaType.CALLBACK and queue.settings.customer_first:
+            queue.undialed.push(interaction.id, interaction.key)
+        else:
+            queue.waiting.push(interaction.id, interaction.key)
+        self.dirty_queues[queue.id] = None
+
+    def remove_from_queues(self, interaction: Interaction) -> None:
+        queue = self.queues[interaction.queue_id]
+        queue.waiting.remove(interaction.id)
+        if queue.undialed.remove(interaction.id):
+            self.dirty_queues[queue.id] = None
+        if interaction.owned_pending and interaction.owner is not None:
+            self.agents[interaction.owner].owned.remove(interaction.id)
+
+    def detach(self, interaction: Interaction) -> None:
+        """Take a callback out of whatever step it is in (for a reschedule or a cancel): out of
+        the queue, its timers stopped, an alert withdrawn, a holding agent sent to after-call
+        work."""
+        from dialback.domain import routing  # the two modules call each other
+
+        self.remove_from_queues(interaction)
+        for kind in INTERACTION_TIMERS:
+            self.cancel_timer(kind, interaction.id)
+        self.cancel_timer(TimerKind.OWNERSHIP_EXPIRY, interaction.id)
+        if interaction.state is State.ALERTING:
+            routing.withdraw_offer(self, interaction, requeue=False)
+        elif interaction.state is State.CONNECTED and interaction.agent_id is not None:
+            self.to_acw(interaction)
+
+    def end(
+        self,
+        interaction: Interaction,
+        reason: EndReason,
+        *,
+        wrapup_code: str | None = None,
+        agent_id: AgentId | None = None,
+    ) -> None:
+        for kind in INTERACTION_TIMERS:
+            self.cancel_timer(kind, interaction.id)
+        self.cancel_timer(TimerKind.OWNERSHIP_EXPIRY, interaction.id)
+        outcome = interaction.last_outcome if reason is not EndReason.HANDLED else None
+        self.set_state(
+            interaction,
+            State.ENDED,
+            agent_id=agent_id,
+            outcome=outcome,
+            end_reason=reason,
+            wrapup_code=wrapup_code,
+        )
+        del self.interactions[interaction.id]
+
+    def to_acw(self, interaction: Interaction) -> None:
+        """The holding agent moves to after-call work on ``interaction`` (R-AF-4)."""
+        assert interaction.agent_id is not None
+        agent = self.agents[interaction.agent_id]
+        self.cancel_timer(TimerKind.AUTO_DIAL, interaction.id)
+        self.cancel_timer(TimerKind.AUTO_END, interaction.id)
+        with self.changing(agent):
+            agent.work.pop(interaction.id, None)
+            agent.acw[interaction.id] = None
+        if interaction.state is State.CONNECTED:
+            self.set_state(interaction, State.ACW, agent_id=agent.id)
+
+    def connect(self, interaction: Interaction, agent: AgentState) -> None:
+        """Put the customer of a voice interaction through to ``agent`` (already holding it)."""
+        interaction.talked = True
+        self.set_state(interaction, State.CONNECTED, agent_id=agent.id)
+        self.emit(ConnectToAgent(interaction.id, agent.id))
+
+    def dial(
+        self, interaction: Interaction, agent_id: AgentId | None, number_index: int | None
+    ) -> None:
+        """Place one dial (R-CF-9: the caller has checked none is in progress). Numbers are
+        tried in order across dials; ``number_index`` picks one for an agent's dial."""
+        request = interaction.request
+        assert request is not None and interaction.dial_id is None
+        queue = self.queues[interaction.queue_id]
+        if number_index is None:
+            number_index = (interaction.number_index + 1) % len(request.numbers)
+        interaction.number_index = number_index
+        interaction.attempts += 1
+        dial_id = DialId(f"{interaction.id}#{interaction.attempts}")
+        self.dials[dial_id] = interaction.id
+        interaction.dial_id = dial_id
+        interaction.dial_by_agent = agent_id is not None
+        self.cancel_timer(TimerKind.AUTO_DIAL, interaction.id)
+        self.cancel_timer(TimerKind.AUTO_END, interaction.id)
+        self.set_state(interaction, State.DIALING, agent_id=agent_id)
+        caller_id, caller_name = caller_identity(interaction, queue)
+        self.emit(
+            PlaceCall(
+                dial_id,
+                interaction.id,
+                request.numbers[number_index],
+                caller_id,
+                caller_name,
+                agent_id,
+                interaction.attempts,
+            )
+        )
+
+
+def caller_identity(interaction: Interaction, queue: QueueState) -> tuple[str | None, str | None]:
+    """R-C-4: the callback's caller ID and name if it has a caller ID, else the queue's voice
+    trunk caller ID and name."""
+    request = interaction.request
+    if request is not None and request.caller_id:
+        return request.caller_id, request.caller_id_name
+    return queue.settings.calling_party_number, queue.settings.calling_party_name

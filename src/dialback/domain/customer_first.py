@@ -1,0 +1,194 @@
+"""Customer-first callbacks (R-CF-2..10): pacing evaluations, dials by the dialer, and the
+reactions to what call progress analysis says.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dialback.domain.effects import HangUpCustomer, RecordPacingDecision, TransferToFlow
+from dialback.domain.events import TimerKind
+from dialback.domain.model import (
+    RETRYABLE_OUTCOMES,
+    AgentId,
+    DialResult,
+    EndReason,
+    MediaType,
+    Outcome,
+    State,
+)
+from dialback.domain.pacing import Cap, PacingDecision, Reason, decide, draw_cap
+from dialback.domain.settings import DeliveryMode, Reaction
+from dialback.domain.state import Interaction, QueueState
+
+if TYPE_CHECKING:
+    from dialback.domain.core import Core
+
+
+def evaluate(core: Core, queue: QueueState) -> None:
+    """R-CF-2: one evaluation, one random draw; while the head of the queue is an undialed
+    customer-first callback and the rule allows, dial it. Each head considered is recorded
+    (R-CF-4). Within one event a queue is evaluated again only if a different callback has
+    reached the head meanwhile (an agent took the live call in front of it)."""
+    if not queue.settings.customer_first:
+        return
+    head = queue.head()
+    if head is not None and head[2] and core._evaluated.get(queue.id) != head[0]:
+        core.evaluations += 1
+        multiplier = core.pacing_table.multiplier(queue.settings.callback.pacing_modifier)
+        cap = draw_cap(multiplier, queue.on_queue, core.rng)
+        while head is not None and head[2]:
+            core._evaluated[queue.id] = head[0]
+            if not _consider(core, queue, core.interactions[head[0]], multiplier, cap):
+                break
+            head = queue.head()
+    _keep_ticking(core, queue)
+
+
+def _consider(
+    core: Core, queue: QueueState, interaction: Interaction, multiplier: float, cap: Cap
+) -> bool:
+    settings = queue.settings.callback
+    request = interaction.request
+    assert request is not None
+    reserve = delivery_mode(queue, interaction) is DeliveryMode.USE_AGENT_RESERVATION
+    reason = decide(
+        on_queue=queue.on_queue,
+        idle=queue.idle,
+        outstanding=queue.outstanding,
+        reserved_dials=queue.reserved_dials,
+        cap=cap.value,
+        trigger=settings.pacing_trigger,
+        has_caller_id=bool(request.caller_id or queue.settings.calling_party_number),  # R-C-4
+        needs_reservation=reserve,
+    )
+    reserved: AgentId | None = None
+    if reason is Reason.DIALED and reserve:
+        pooled = queue.pool.peek()
+        assert pooled is not None and pooled[1][0] == 0  # an idle agent exists (decide)
+        reserved = pooled[0]
+    core.emit(
+        RecordPacingDecision(
+            PacingDecision(
+                evaluation=core.evaluations,
+                at=core.now,
+                queue_id=queue.id,
+                callback_id=interaction.id,
+                on_queue=queue.on_queue,
+                idle=queue.idle,
+                outstanding=queue.outstanding,
+                multiplier=multiplier,
+                cap_expected=cap.expected,
+                draw=cap.draw,
+                cap=cap.value,
+                trigger=settings.pacing_trigger,
+                reason=reason,
+                reserved_agent=reserved,
+            )
+        )
+    )
+    if reason is not Reason.DIALED:
+        return False
+    queue.undialed.remove(interaction.id)
+    queue.outstanding += 1
+    queue.last_cap = cap.value
+    if reserved is not None:
+        agent = core.agents[reserved]
+        with core.changing(agent):
+            agent.reserved_for = interaction.id
+        interaction.reserved_agent = reserved
+        queue.reserved_dials += 1
+    core.dial(interaction, None, None)
+    return True
+
+
+def delivery_mode(queue: QueueState, interaction: Interaction) -> DeliveryMode:
+    """R-CF-10: the callback's own mode, else the queue's."""
+    own = interaction.request.delivery_mode if interaction.request else None
+    return own or queue.settings.callback.customer_first_delivery_mode
+
+
+def _keep_ticking(core: Core, queue: QueueState) -> None:
+    """R-CF-2: a pacing tick every few seconds while callbacks wait to be dialed."""
+    if len(queue.undialed) and queue.tick_at is None:
+        queue.tick_at = core.now + core.pacing_tick_seconds
+        core.start_timer(TimerKind.PACING_TICK, queue.id, queue.tick_at)
+
+
+def release_reservation(core: Core, interaction: Interaction) -> None:
+    """The reserved agent is free again (the dial resolved, or the agent left)."""
+    agent_id = interaction.reserved_agent
+    if agent_id is None:
+        return
+    interaction.reserved_agent = None
+    core.queues[interaction.queue_id].reserved_dials -= 1
+    agent = core.agents[agent_id]
+    with core.changing(agent):
+        agent.reserved_for = None
+
+
+def dial_ended(core: Core, interaction: Interaction) -> None:
+    """Any end of a dialer's dial: one fewer outstanding, and the reservation released."""
+    queue = core.queues[interaction.queue_id]
+    queue.outstanding -= 1
+    core.dirty_queues[queue.id] = None
+    release_reservation(core, interaction)
+
+
+def dial_completed(core: Core, interaction: Interaction, result: DialResult) -> None:
+    """R-CF-5..7: react to the outcome of a dialer's dial."""
+    queue = core.queues[interaction.queue_id]
+    settings = queue.settings.callback
+    reserved = interaction.reserved_agent
+    if result.outcome is Outcome.LIVE_VOICE:
+        reaction, flow = settings.live_voice_reaction, settings.live_voice_flow_id
+    elif result.outcome is Outcome.ANSWERING_MACHINE:
+        reaction, flow = settings.answering_machine_reaction, settings.answering_machine_flow_id
+    else:
+        dial_ended(core, interaction)
+        _disposition(core, queue, interaction, result.outcome)
+        return
+    if reaction is Reaction.TRANSFER_TO_QUEUE:
+        _convert(core, queue, interaction, reserved)
+        return
+    dial_ended(core, interaction)
+    core.set_state(interaction, State.CONNECTED, outcome=result.outcome)
+    if reaction is Reaction.TRANSFER_TO_FLOW:
+        assert flow is not None
+        core.emit(TransferToFlow(interaction.id, flow))
+        core.end(interaction, EndReason.FLOW_OUT)
+    else:
+        core.emit(HangUpCustomer(interaction.id))
+        core.end(interaction, EndReason.HUNG_UP)
+
+
+def _convert(
+    core: Core, queue: QueueState, interaction: Interaction, reserved: AgentId | None
+) -> None:
+    """R-CF-5: the callback becomes a voice interaction of the same conversation, back in the
+    queue with its place (R-O-3) or, with a reservation, straight to the reserved agent."""
+    interaction.media = MediaType.VOICE
+    interaction.converted = True
+    queue.outstanding -= 1
+    core.dirty_queues[queue.id] = None
+    if reserved is None:
+        core.enqueue(interaction)
+        return
+    agent = core.agents[reserved]
+    interaction.reserved_agent = None
+    queue.reserved_dials -= 1
+    with core.changing(agent):
+        agent.reserved_for = None
+        agent.work[interaction.id] = State.CONNECTED
+    interaction.agent_id = agent.id
+    core.connect(interaction, agent)
+
+
+def _disposition(core: Core, queue: QueueState, interaction: Interaction, outcome: Outcome) -> None:
+    """R-CF-7: retry after ``retryDelaySeconds`` on the next number, keeping the place, while
+    retries remain and the outcome is retryable; otherwise end with the outcome."""
+    settings = queue.settings.callback
+    if outcome in RETRYABLE_OUTCOMES and interaction.attempts <= settings.max_retry_count:
+        core.schedule(interaction, core.now + settings.retry_delay_seconds)
+    else:
+        core.end(interaction, EndReason.DIAL_OUTCOME)

@@ -1,0 +1,447 @@
+"""The routing engine: events in, effects out (DESIGN.md, "The engine contract").
+
+``Engine.handle(event, now)`` validates the event against the state (raising a
+``DialbackError`` and changing nothing when it does not fit), applies it, then settles: pacing
+evaluations for customer-first queues (R-CF-2), then agent routing (R-AF-1, R-OW-1..3). It
+returns the effects in the order they must be executed. Same events, same times and the same
+seed give the same effects.
+
+Agent routing and the customer-first handlers live in ``routing.py`` and ``customer_first.py``;
+this module holds the event handlers.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from dialback.domain import customer_first, routing
+from dialback.domain.core import Core
+from dialback.domain.effects import (
+    CancelCall,
+    DialResolved,
+    Effect,
+    HangUpCustomer,
+)
+from dialback.domain.errors import (
+    AgentNotHandling,
+    CallbackAlreadyConnected,
+    DialInProgress,
+    DuplicateId,
+    InteractionEnded,
+    InvalidInput,
+    NotOfferedToAgent,
+    UnknownDial,
+    UnknownInteraction,
+)
+from dialback.domain.events import (
+    AgentDialed,
+    AgentEndedCallback,
+    AgentHungUp,
+    AgentJoinedQueue,
+    AgentLeftQueue,
+    AgentPresenceChanged,
+    AgentRegistered,
+    AgentWentIdle,
+    AlertAccepted,
+    CallAnsweredElsewhere,
+    CallbackDisconnected,
+    CallbackRequested,
+    CallbackRequestedOnCall,
+    CallbackRescheduled,
+    CustomerHungUp,
+    DialCompleted,
+    Event,
+    QueueConfigured,
+    TimerFired,
+    TimerKind,
+    VoiceCallQueued,
+    WrapUpCompleted,
+)
+from dialback.domain.model import (
+    AgentId,
+    EndReason,
+    InteractionId,
+    MediaType,
+    Presence,
+    State,
+)
+from dialback.domain.pacing import PacingTable
+from dialback.domain.state import AgentState, Interaction, QueueState
+
+
+class Engine(Core):
+    """The callback engine. ``rng`` is the only source of randomness (the pacing draws)."""
+
+    def __init__(
+        self,
+        *,
+        rng: random.Random,
+        pacing_table: PacingTable | None = None,
+        pacing_tick_seconds: float = 5.0,
+    ) -> None:
+        super().__init__(
+            rng=rng,
+            pacing_table=pacing_table or PacingTable.default(),
+            pacing_tick_seconds=pacing_tick_seconds,
+        )
+        self._handlers: dict[type[Any], Callable[[Any], None]] = {
+            QueueConfigured: self._queue_configured,
+            AgentRegistered: self._agent_registered,
+            AgentJoinedQueue: self._agent_joined,
+            AgentLeftQueue: self._agent_left,
+            AgentPresenceChanged: self._presence_changed,
+            AgentWentIdle: self._agent_went_idle,
+            CallbackRequested: self._callback_requested,
+            CallbackRequestedOnCall: self._callback_requested_on_call,
+            VoiceCallQueued: self._voice_call_queued,
+            CallAnsweredElsewhere: self._answered_elsewhere,
+            CustomerHungUp: self._customer_hung_up,
+            AlertAccepted: self._alert_accepted,
+            AgentDialed: self._agent_dialed,
+            DialCompleted: self._dial_completed,
+            AgentHungUp: self._agent_hung_up,
+            AgentEndedCallback: self._agent_ended_callback,
+            WrapUpCompleted: self._wrap_up_completed,
+            CallbackRescheduled: self._rescheduled,
+            CallbackDisconnected: self._disconnected,
+            TimerFired: self._timer_fired,
+        }
+
+    def handle(self, event: Event, now: float) -> list[Effect]:
+        """Apply ``event`` at time ``now`` (seconds) and return the effects to execute.
+        Raises a ``DialbackError`` (and changes nothing) if the event does not fit the state."""
+        self.now = now
+        self.out = []
+        self._evaluated.clear()
+        self._handlers[type(event)](event)
+        self._settle()
+        effects, self.out = self.out, []
+        return effects
+
+    def _settle(self) -> None:
+        while self.dirty_queues or self.dirty_agents:
+            queues = [self.queues[q] for q in self.dirty_queues]
+            self.dirty_queues.clear()
+            for queue in queues:
+                customer_first.evaluate(self, queue)
+            agents = [self.agents[a] for a in self.dirty_agents]
+            self.dirty_agents.clear()
+            for agent in agents:
+                routing.route_agent(self, agent)
+            for queue in queues:
+                routing.route_queue(self, queue)
+
+    # --- queues and agents ----------------------------------------------------------------------
+    def _queue_configured(self, e: QueueConfigured) -> None:
+        queue = self.queues.get(e.queue_id)
+        if queue is None:
+            self.queues[e.queue_id] = QueueState(e.queue_id, e.settings)
+            return
+        was_customer_first = queue.settings.customer_first
+        queue.settings = e.settings
+        if was_customer_first != e.settings.customer_first:
+            routing.repartition(self, queue)
+        self.dirty_queues[queue.id] = None
+
+    def _agent_registered(self, e: AgentRegistered) -> None:
+        if e.agent_id in self.agents:
+            raise DuplicateId(f"agent {e.agent_id} exists", field="agent_id")
+        if e.capacity < 1:
+            raise InvalidInput("capacity must be at least 1", field="capacity")
+        self.agents[e.agent_id] = AgentState(e.agent_id, e.capacity, available_since=self.now)
+
+    def _agent_joined(self, e: AgentJoinedQueue) -> None:
+        agent, queue = self.agent(e.agent_id), self.queue(e.queue_id)
+        if queue.id in agent.queues:
+            return
+        agent.queues[queue.id] = None
+        queue.members[agent.id] = None
+        self.count_member(queue, agent, +1)
+        self.refresh_pool(agent)
+
+    def _agent_left(self, e: AgentLeftQueue) -> None:
+        agent, queue = self.agent(e.agent_id), self.queue(e.queue_id)
+        if queue.id not in agent.queues:
+            return
+        self.count_member(queue, agent, -1)
+        del agent.queues[queue.id]
+        del queue.members[agent.id]
+        queue.pool.remove(agent.id)
+        self.dirty_queues[queue.id] = None
+
+    def _presence_changed(self, e: AgentPresenceChanged) -> None:
+        agent = self.agent(e.agent_id)
+        if e.presence is Presence.OFF_QUEUE:
+            for interaction_id, state in list(agent.work.items()):
+                if state is State.ALERTING:
+                    routing.withdraw_offer(self, self.interactions[interaction_id])
+            if agent.reserved_for is not None:
+                customer_first.release_reservation(self, self.interactions[agent.reserved_for])
+        with self.changing(agent):
+            agent.presence = e.presence
+            agent.not_responding = False
+
+    def _agent_went_idle(self, e: AgentWentIdle) -> None:
+        agent = self.agent(e.agent_id)
+        with self.changing(agent):
+            agent.not_responding = False
+
+    # --- interactions entering ------------------------------------------------------------------
+    def _callback_requested(self, e: CallbackRequested) -> None:
+        self._check_new(e.callback_id, e.request.queue_id, e.request.owner)
+        self._add_callback(e.callback_id, e.conversation_id, e.request, None, False)
+
+    def _callback_requested_on_call(self, e: CallbackRequestedOnCall) -> None:
+        call = self.interaction(e.call_id)
+        if call.media is not MediaType.VOICE or call.converted or call.state is not State.WAITING:
+            raise InteractionEnded("only a call waiting in a queue can become a callback")
+        self._check_new(e.callback_id, call.queue_id, e.request.owner)
+        self.remove_from_queues(call)
+        self.end(call, EndReason.FLOW_OUT)  # R-C-6: the voice leg flows out to the callback
+        request = replace(e.request, queue_id=call.queue_id, priority=call.priority)
+        self._add_callback(e.callback_id, call.conversation_id, request, call.entry_time, True)
+
+    def _check_new(self, interaction_id: InteractionId, queue_id: Any, owner: Any) -> None:
+        if interaction_id in self.interactions:
+            raise DuplicateId(f"interaction {interaction_id} exists", field="callback_id")
+        self.queue(queue_id)
+        if owner is not None:
+            self.agent(owner)
+
+    def _add_callback(
+        self,
+        callback_id: InteractionId,
+        conversation_id: Any,
+        request: Any,
+        entry_time: float | None,
+        from_call: bool,
+    ) -> None:
+        interaction = Interaction(
+            callback_id,
+            conversation_id,
+            request.queue_id,
+            MediaType.CALLBACK,
+            State.SCHEDULED,
+            request.priority,
+            entry_time,
+            request=request,
+            from_call=from_call,
+        )
+        self.interactions[callback_id] = interaction
+        self.schedule(interaction, request.scheduled_time)
+
+    def _voice_call_queued(self, e: VoiceCallQueued) -> None:
+        if e.call_id in self.interactions:
+            raise DuplicateId(f"interaction {e.call_id} exists", field="call_id")
+        self.queue(e.queue_id)
+        call = Interaction(
+            e.call_id,
+            e.conversation_id,
+            e.queue_id,
+            MediaType.VOICE,
+            State.WAITING,
+            e.priority,
+            e.entry_time,
+            caller_number=e.caller_number,
+        )
+        self.interactions[e.call_id] = call
+        self.enqueue(call)
+
+    # --- the customer's side --------------------------------------------------------------------
+    def _answered_elsewhere(self, e: CallAnsweredElsewhere) -> None:
+        call = self.interaction(e.call_id)
+        if call.request is not None or call.state not in (State.WAITING, State.ALERTING):
+            raise InteractionEnded("only a PBX call still in the queue can be answered elsewhere")
+        self._leave_queue(call, EndReason.ANSWERED_ELSEWHERE)
+
+    def _customer_hung_up(self, e: CustomerHungUp) -> None:
+        interaction = self.interaction(e.interaction_id)
+        if interaction.state in (State.WAITING, State.ALERTING) and (
+            interaction.media is MediaType.VOICE
+        ):
+            self._leave_queue(interaction, EndReason.ABANDONED)  # R-CF-8 when converted
+        elif interaction.state is State.CONNECTED and (
+            interaction.on_call or interaction.media is MediaType.VOICE
+        ):
+            self._voice_leg_ended(interaction, hang_up_customer=False)
+        else:
+            raise InteractionEnded("no customer is on the line for this interaction")
+
+    def _leave_queue(self, interaction: Interaction, reason: EndReason) -> None:
+        if interaction.state is State.ALERTING:
+            routing.withdraw_offer(self, interaction, requeue=False)
+        self.remove_from_queues(interaction)
+        self.end(interaction, reason)
+
+    # --- the agent's side -----------------------------------------------------------------------
+    def _held(
+        self, agent_id: AgentId, interaction_id: InteractionId
+    ) -> tuple[AgentState, Interaction]:
+        agent = self.agent(agent_id)
+        interaction = self.interaction(interaction_id)
+        if agent.work.get(interaction_id) is not State.CONNECTED and not (
+            interaction.state is State.DIALING and interaction.agent_id == agent_id
+        ):
+            raise AgentNotHandling(f"agent {agent_id} does not hold {interaction_id}")
+        return agent, interaction
+
+    def _alert_accepted(self, e: AlertAccepted) -> None:
+        agent = self.agent(e.agent_id)
+        interaction = self.interaction(e.interaction_id)
+        if agent.work.get(interaction.id) is not State.ALERTING:
+            raise NotOfferedToAgent(f"{interaction.id} is not alerting agent {agent.id}")
+        routing.accept(self, agent, interaction)
+
+    def _agent_dialed(self, e: AgentDialed) -> None:
+        agent, interaction = self._held(e.agent_id, e.interaction_id)
+        if interaction.media is not MediaType.CALLBACK or interaction.request is None:
+            raise AgentNotHandling("only a callback can be dialed")
+        if interaction.state is State.DIALING or interaction.on_call:
+            raise DialInProgress(f"{interaction.id} is already on a call")  # R-CF-9
+        count = len(interaction.request.numbers)
+        if e.number_index is not None and not 0 <= e.number_index < count:
+            raise InvalidInput(f"number_index must be in 0..{count - 1}", field="number_index")
+        self.dial(interaction, agent.id, e.number_index)
+
+    def _dial_completed(self, e: DialCompleted) -> None:
+        interaction_id = self.dials.pop(e.dial_id, None)
+        if interaction_id is None:
+            if e.dial_id in self.cancelled_dials:
+                self.cancelled_dials.discard(e.dial_id)  # a dial we cancelled came back
+                return
+            raise UnknownDial(f"no dial {e.dial_id} is in progress")
+        interaction = self.interactions[interaction_id]
+        interaction.dial_id = None
+        interaction.last_outcome = e.result.outcome
+        agent_id = interaction.agent_id if interaction.dial_by_agent else None
+        self.emit(DialResolved(e.dial_id, interaction.id, agent_id, e.result))
+        if interaction.dial_by_agent:
+            routing.agent_dial_completed(self, interaction, e.result)
+        else:
+            customer_first.dial_completed(self, interaction, e.result)
+
+    def _agent_hung_up(self, e: AgentHungUp) -> None:
+        _, interaction = self._held(e.agent_id, e.interaction_id)
+        if not (interaction.on_call or interaction.media is MediaType.VOICE):
+            raise AgentNotHandling("the agent is not on a call with the customer")
+        self._voice_leg_ended(interaction, hang_up_customer=True)
+
+    def _voice_leg_ended(self, interaction: Interaction, *, hang_up_customer: bool) -> None:
+        if hang_up_customer:
+            self.emit(HangUpCustomer(interaction.id))
+        if interaction.media is MediaType.VOICE:
+            self.to_acw(interaction)
+            return
+        interaction.on_call = False  # agent-first: the callback stays with the agent (R-AF-3)
+        self.set_state(interaction, State.CONNECTED, agent_id=interaction.agent_id)
+        routing.start_auto_end(self, interaction)
+
+    def _agent_ended_callback(self, e: AgentEndedCallback) -> None:
+        _, interaction = self._held(e.agent_id, e.interaction_id)
+        if interaction.media is not MediaType.CALLBACK:
+            raise AgentNotHandling("only a callback is ended this way; hang up a voice call")
+        if interaction.state is State.DIALING:
+            raise DialInProgress(f"{interaction.id} is being dialed")
+        if interaction.on_call:
+            self.emit(HangUpCustomer(interaction.id))
+            interaction.on_call = False
+        self.to_acw(interaction)
+
+    def _wrap_up_completed(self, e: WrapUpCompleted) -> None:
+        agent = self.agent(e.agent_id)
+        if e.interaction_id not in agent.acw:
+            raise AgentNotHandling(f"agent {agent.id} is not wrapping up {e.interaction_id}")
+        interaction = self.interactions.get(e.interaction_id)
+        with self.changing(agent):
+            del agent.acw[e.interaction_id]
+        if interaction is not None and interaction.state is State.ACW:
+            if interaction.talked:
+                reason = EndReason.HANDLED
+            elif interaction.last_outcome is not None:
+                reason = EndReason.DIAL_OUTCOME
+            else:
+                reason = EndReason.CANCELLED
+            self.end(interaction, reason, wrapup_code=e.code, agent_id=agent.id)
+
+    # --- changes through the callback API (R-C-5) -----------------------------------------------
+    def _callback(self, callback_id: InteractionId) -> Interaction:
+        interaction = self.interaction(callback_id)
+        if interaction.request is None:
+            raise UnknownInteraction(f"{callback_id} is not a callback")
+        if interaction.customer_connected:
+            raise CallbackAlreadyConnected(f"callback {callback_id} is connected to a customer")
+        return interaction
+
+    def _rescheduled(self, e: CallbackRescheduled) -> None:
+        interaction = self._callback(e.callback_id)
+        assert interaction.request is not None
+        if interaction.state is State.DIALING:
+            raise DialInProgress(f"callback {interaction.id} is being dialed")
+        queue = self.queue(e.queue_id) if e.queue_id is not None else None
+        if e.owner is not None:
+            self.agent(e.owner)
+        if e.by_agent is not None:
+            self._held(e.by_agent, interaction.id)
+        self.detach(interaction)
+        request = interaction.request
+        if queue is not None and queue.id != interaction.queue_id:
+            interaction.queue_id = queue.id
+            interaction.key = None  # a new queue is a new place
+            request = replace(request, queue_id=queue.id)
+        if e.owner is not None:
+            request = replace(request, owner=e.owner)
+            interaction.ownership_deadline = None
+        when = request.scheduled_time
+        if e.scheduled_time is not None:
+            when = max(e.scheduled_time, self.now)
+            request = replace(request, scheduled_time=when)
+            if not interaction.from_call:  # R-O-2: a new time is a new entry time
+                interaction.entry_time = when
+                interaction.key = None
+        interaction.request = request  # caller ID and name are kept (R-C-5)
+        interaction.owned_pending = False
+        self.schedule(interaction, when)
+
+    def _disconnected(self, e: CallbackDisconnected) -> None:
+        interaction = self._callback(e.callback_id)
+        if interaction.state is State.DIALING:
+            assert interaction.dial_id is not None
+            self.emit(CancelCall(interaction.dial_id))
+            self.cancelled_dials.add(interaction.dial_id)
+            del self.dials[interaction.dial_id]
+            if not interaction.dial_by_agent:
+                customer_first.dial_ended(self, interaction)
+            interaction.dial_id = None
+            self.set_state(interaction, State.CONNECTED, agent_id=interaction.agent_id)
+        self.detach(interaction)
+        self.end(interaction, EndReason.CANCELLED)
+
+    # --- timers ---------------------------------------------------------------------------------
+    def _timer_fired(self, e: TimerFired) -> None:
+        if self.timers.get(e.key) != e.at:
+            return  # cancelled or restarted since: a late firing changes nothing
+        del self.timers[e.key]
+        kind, subject = e.key.kind, e.key.subject
+        if kind is TimerKind.PACING_TICK:
+            queue = self.queues[subject]  # type: ignore[index]
+            queue.tick_at = None
+            self.dirty_queues[queue.id] = None
+            return
+        interaction = self.interactions[subject]  # type: ignore[index]
+        if kind is TimerKind.CALLBACK_DUE:
+            self.enqueue(interaction)
+        elif kind is TimerKind.ALERT_TIMEOUT:
+            routing.alert_timed_out(self, interaction)
+        elif kind is TimerKind.AUTO_DIAL:
+            assert interaction.agent_id is not None
+            self.dial(interaction, interaction.agent_id, None)
+        elif kind is TimerKind.AUTO_END:
+            self.to_acw(interaction)
+        else:
+            routing.ownership_expired(self, interaction)
+
+
+__all__ = ["Engine"]

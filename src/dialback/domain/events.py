@@ -1,0 +1,215 @@
+"""Events the engine receives, named in the past tense (DESIGN.md, "The engine contract")."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from dialback.domain.model import (
+    AgentId,
+    CallbackRequest,
+    ConversationId,
+    DialId,
+    DialResult,
+    InteractionId,
+    Presence,
+    QueueId,
+)
+from dialback.domain.settings import QueueSettings
+
+
+class TimerKind(enum.Enum):
+    CALLBACK_DUE = "callback_due"  # a scheduled callback or a retry comes due
+    ALERT_TIMEOUT = "alert_timeout"  # R-AF-1
+    AUTO_DIAL = "auto_dial"  # R-AF-2
+    AUTO_END = "auto_end"  # R-AF-4
+    OWNERSHIP_EXPIRY = "ownership_expiry"  # R-OW-1, R-OW-2
+    PACING_TICK = "pacing_tick"  # R-CF-2
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class TimerKey:
+    """One timer per (kind, subject); the subject is an interaction id or, for pacing ticks,
+    a queue id."""
+
+    kind: TimerKind
+    subject: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueConfigured:
+    """A queue was created or its settings changed (already validated)."""
+
+    queue_id: QueueId
+    settings: QueueSettings
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRegistered:
+    agent_id: AgentId
+    capacity: int = 1  # interactions held at once, alerts and after-call work included
+
+
+@dataclass(frozen=True, slots=True)
+class AgentJoinedQueue:
+    agent_id: AgentId
+    queue_id: QueueId
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLeftQueue:
+    agent_id: AgentId
+    queue_id: QueueId
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPresenceChanged:
+    agent_id: AgentId
+    presence: Presence
+
+
+@dataclass(frozen=True, slots=True)
+class AgentWentIdle:
+    """A not-responding agent made itself idle again (R-AF-1)."""
+
+    agent_id: AgentId
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequested:
+    callback_id: InteractionId
+    conversation_id: ConversationId
+    request: CallbackRequest
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequestedOnCall:
+    """R-C-6: a caller waiting in a queue asked to be called back instead; the callback takes
+    the call's conversation, queue, priority and entry time."""
+
+    call_id: InteractionId
+    callback_id: InteractionId
+    request: CallbackRequest
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceCallQueued:
+    """A live call entered a queue (from a PBX, or inbound SIP later)."""
+
+    call_id: InteractionId
+    conversation_id: ConversationId
+    queue_id: QueueId
+    caller_number: str
+    entry_time: float
+    priority: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnsweredElsewhere:
+    """A PBX call left the queue because it was answered outside dialback."""
+
+    call_id: InteractionId
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerHungUp:
+    """The customer left a voice interaction: waiting (an abandon) or talking."""
+
+    interaction_id: InteractionId
+
+
+@dataclass(frozen=True, slots=True)
+class AlertAccepted:
+    agent_id: AgentId
+    interaction_id: InteractionId
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDialed:
+    """Agent-first: the agent dials the callback. ``number_index`` None means the next number
+    (the first on the first dial)."""
+
+    agent_id: AgentId
+    interaction_id: InteractionId
+    number_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DialCompleted:
+    dial_id: DialId
+    result: DialResult
+
+
+@dataclass(frozen=True, slots=True)
+class AgentHungUp:
+    """The agent ended the voice leg with the customer."""
+
+    agent_id: AgentId
+    interaction_id: InteractionId
+
+
+@dataclass(frozen=True, slots=True)
+class AgentEndedCallback:
+    """Agent-first: the agent closed the callback (after-call work follows)."""
+
+    agent_id: AgentId
+    interaction_id: InteractionId
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpCompleted:
+    agent_id: AgentId
+    interaction_id: InteractionId
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRescheduled:
+    """R-C-5: a new time, queue or owner. ``by_agent`` is the agent that rescheduled a callback
+    it was handling (that agent goes to after-call work)."""
+
+    callback_id: InteractionId
+    scheduled_time: float | None = None  # None: keep the current time
+    queue_id: QueueId | None = None
+    owner: AgentId | None = None
+    by_agent: AgentId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackDisconnected:
+    """R-C-5: the callback is cancelled."""
+
+    callback_id: InteractionId
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    """A timer started by ``StartTimer`` came due; ``at`` must be the time it was started for
+    (a late firing of a timer since restarted or cancelled is ignored)."""
+
+    key: TimerKey
+    at: float
+
+
+Event = (
+    QueueConfigured
+    | AgentRegistered
+    | AgentJoinedQueue
+    | AgentLeftQueue
+    | AgentPresenceChanged
+    | AgentWentIdle
+    | CallbackRequested
+    | CallbackRequestedOnCall
+    | VoiceCallQueued
+    | CallAnsweredElsewhere
+    | CustomerHungUp
+    | AlertAccepted
+    | AgentDialed
+    | DialCompleted
+    | AgentHungUp
+    | AgentEndedCallback
+    | WrapUpCompleted
+    | CallbackRescheduled
+    | CallbackDisconnected
+    | TimerFired
+)
