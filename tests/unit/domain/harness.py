@@ -3,18 +3,15 @@ and helpers to build queues, agents and callbacks with little noise."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from dialback.domain.effects import (
-    CancelTimer,
     Effect,
     InteractionChanged,
     PlaceCall,
     RecordPacingDecision,
-    StartTimer,
 )
 from dialback.domain.engine import Engine
 from dialback.domain.events import (
@@ -25,8 +22,6 @@ from dialback.domain.events import (
     DialCompleted,
     Event,
     QueueConfigured,
-    TimerFired,
-    TimerKey,
 )
 from dialback.domain.model import (
     AgentId,
@@ -40,6 +35,7 @@ from dialback.domain.model import (
 )
 from dialback.domain.pacing import PacingDecision
 from dialback.domain.settings import QueueSettings, parse_queue
+from dialback.driver import VirtualClock
 
 T = TypeVar("T")
 
@@ -48,41 +44,37 @@ Q = QueueId("q1")
 
 @dataclass
 class World:
-    """Drives an ``Engine`` on a fake clock. Every effect is kept in ``log``."""
+    """Drives an ``Engine`` on a virtual clock. Every effect is kept in ``log``."""
 
     seed: int = 1
-    now: float = 1_000_000.0
-    engine: Engine = field(init=False)
+    start: float = 1_000_000.0
+    clock: VirtualClock = field(init=False)
     log: list[Effect] = field(default_factory=list)
-    timers: dict[TimerKey, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.engine = Engine(rng=random.Random(self.seed))
+        self.clock = VirtualClock.seeded(self.seed, self.start)
+        self.clock.listeners.append(lambda _now, _event, effects: self.log.extend(effects))
+
+    @property
+    def engine(self) -> Engine:
+        return self.clock.engine
+
+    @property
+    def now(self) -> float:
+        return self.clock.now
+
+    @now.setter
+    def now(self, value: float) -> None:
+        self.clock.now = value
 
     def send(self, event: Event) -> list[Effect]:
-        effects = self.engine.handle(event, self.now)
-        for effect in effects:
-            if isinstance(effect, StartTimer):
-                self.timers[effect.key] = effect.at
-            elif isinstance(effect, CancelTimer):
-                self.timers.pop(effect.key, None)
-        self.log.extend(effects)
-        return effects
+        return self.clock.send(event)
 
     def advance(self, seconds: float) -> list[Effect]:
-        """Move the clock, firing due timers in time order (ties by key)."""
-        until = self.now + seconds
-        fired: list[Effect] = []
-        while True:
-            due = sorted((at, key) for key, at in self.timers.items() if at <= until)
-            if not due:
-                break
-            at, key = due[0]
-            del self.timers[key]
-            self.now = max(self.now, at)
-            fired += self.send(TimerFired(key, at))
-        self.now = until
-        return fired
+        """Move the clock, firing due timers in time order; returns their effects."""
+        mark = len(self.log)
+        self.clock.run_until(self.now + seconds)
+        return self.log[mark:]
 
     # --- building -------------------------------------------------------------------------------
     def queue(self, body: dict[str, Any] | None = None, queue_id: QueueId = Q) -> QueueSettings:

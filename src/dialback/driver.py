@@ -1,0 +1,70 @@
+"""Drive the engine on a virtual clock: a heap of (time, sequence, event), where the engine's
+timers become events too. Used by the demo and the tests; the simulator builds on the same idea.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dialback.domain.effects import CancelTimer, Effect, StartTimer
+from dialback.domain.engine import Engine
+from dialback.domain.events import Event, TimerFired, TimerKey
+
+Listener = Callable[[float, Event, list[Effect]], None]
+
+
+@dataclass
+class VirtualClock:
+    """Runs ``engine`` in virtual time. ``post`` schedules an event; ``run_until`` feeds events
+    in (time, sequence) order, so a run replays exactly. Timers the engine starts are posted as
+    ``TimerFired`` events; cancelled ones are skipped. ``listeners`` see every step."""
+
+    engine: Engine
+    now: float = 0.0
+    listeners: list[Listener] = field(default_factory=list)
+    _heap: list[tuple[float, int, Event]] = field(default_factory=list)
+    _seq: int = 0
+    _timers: dict[TimerKey, float] = field(default_factory=dict)
+
+    @staticmethod
+    def seeded(seed: int, start: float = 0.0) -> VirtualClock:
+        return VirtualClock(Engine(rng=random.Random(seed)), now=start)
+
+    def post(self, event: Event, at: float | None = None) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (self.now if at is None else at, self._seq, event))
+
+    def send(self, event: Event) -> list[Effect]:
+        """Feed one event now, outside the heap."""
+        effects = self.engine.handle(event, self.now)
+        for effect in effects:
+            if isinstance(effect, StartTimer):
+                self._timers[effect.key] = effect.at
+                self.post(TimerFired(effect.key, effect.at), effect.at)
+            elif isinstance(effect, CancelTimer):
+                self._timers.pop(effect.key, None)
+        for listener in self.listeners:
+            listener(self.now, event, effects)
+        return effects
+
+    def run_until(self, until: float, max_steps: int = 10_000_000) -> int:
+        """Feed every event due by ``until``; returns how many were fed."""
+        steps = 0
+        while self._heap and self._heap[0][0] <= until and steps < max_steps:
+            at, _, event = heapq.heappop(self._heap)
+            if isinstance(event, TimerFired) and self._timers.get(event.key) != event.at:
+                continue  # cancelled or restarted
+            if isinstance(event, TimerFired):
+                del self._timers[event.key]
+            self.now = max(self.now, at)
+            self.send(event)
+            steps += 1
+        self.now = max(self.now, until)
+        return steps
+
+    @property
+    def pending(self) -> int:
+        return len(self._heap)
