@@ -107,7 +107,7 @@ def test_r_af_1_capacity_limits_concurrent_callbacks() -> None:
 def test_r_af_1_accepting_an_alert_not_offered_is_refused() -> None:
     w = World()
     w.queue()
-    a1, a2 = w.agents(2)
+    _a1, a2 = w.agents(2)
     w.callback("cb1")
     with pytest.raises(NotOfferedToAgent):
         w.send(AlertAccepted(a2, InteractionId("cb1")))

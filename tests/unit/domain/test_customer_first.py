@@ -134,7 +134,7 @@ def test_r_cf_2_pacing_tick_evaluates_again() -> None:
 def test_r_cf_3_idle_trigger_needs_more_idle_agents_than_outstanding_dials() -> None:
     w = World()
     w.queue(cf(pacingModifier=10))
-    a1, a2 = w.agents(2)
+    a1, _a2 = w.agents(2)
     w.send(
         VoiceCallQueued(InteractionId("v1"), ConversationId("cv1"), Q, "+14155550111", w.now - 100)
     )
@@ -226,7 +226,9 @@ def test_r_cf_5_live_voice_transfer_to_queue_converts_and_keeps_the_place() -> N
     assert (change.media, change.state) == (MediaType.VOICE, State.WAITING)
     assert change.conversation_id == "c-cb1"
     queue = w.engine.queues[Q]
-    assert queue.waiting.peek() is not None and queue.waiting.peek()[0] == cb  # ahead of v1
+    head = queue.waiting.peek()
+    assert head is not None
+    assert head[0] == cb  # ahead of v1
 
 
 def test_r_cf_5_converted_callback_goes_to_the_next_agent_as_an_inbound_call() -> None:
@@ -282,7 +284,7 @@ def test_r_cf_5_and_r_cf_6_reactions_to_an_answer(
     end = w.last(cb)
     assert (end.state, end.end_reason, end.outcome) == (State.ENDED, expected, outcome)
     if expected is EndReason.FLOW_OUT:
-        flow = settings.get("liveVoiceFlow", settings.get("answeringMachineFlow"))
+        flow = settings.get("liveVoiceFlow") or settings["answeringMachineFlow"]
         assert TransferToFlow(cb, flow["id"]) in effects
     else:
         assert HangUpCustomer(cb) in effects
@@ -359,7 +361,7 @@ def test_r_cf_7_invalid_number_fax_and_the_rest_never_retry(outcome: Outcome) ->
 def test_r_cf_7_a_retry_keeps_its_place_ahead_of_newer_callbacks() -> None:
     w = World()
     w.queue(cf(maxRetryCount=1, retryDelaySeconds=60, pacingModifier=10))
-    (a1,) = w.agents(1)
+    (_a1,) = w.agents(1)
     w.callback("old")
     w.complete(w.dials()[0], Outcome.BUSY)
     w.now += 1
