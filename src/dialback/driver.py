@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from dialback.domain.effects import CancelTimer, Effect, StartTimer
 from dialback.domain.engine import Engine
+from dialback.domain.errors import DialbackError
 from dialback.domain.events import Event, TimerFired, TimerKey
 
 Listener = Callable[[float, Event, list[Effect]], None]
@@ -20,7 +21,8 @@ Listener = Callable[[float, Event, list[Effect]], None]
 class VirtualClock:
     """Runs ``engine`` in virtual time. ``post`` schedules an event; ``run_until`` feeds events
     in (time, sequence) order, so a run replays exactly. Timers the engine starts are posted as
-    ``TimerFired`` events; cancelled ones are skipped. ``listeners`` see every step."""
+    ``TimerFired`` events; cancelled ones are skipped. ``listeners`` see every step; ``send``
+    raises what the engine refuses, posted events that are refused land in ``refused``."""
 
     engine: Engine
     now: float = 0.0
@@ -28,6 +30,9 @@ class VirtualClock:
     _heap: list[tuple[float, int, Event]] = field(default_factory=list)
     _seq: int = 0
     _timers: dict[TimerKey, float] = field(default_factory=dict)
+    refused: list[tuple[float, Event, DialbackError]] = field(default_factory=list)
+    """Posted events the engine refused: the virtual world races like the real one (a customer
+    hangs up just as the agent does), and the engine's answer is kept, not raised."""
 
     @staticmethod
     def seeded(seed: int, start: float = 0.0) -> VirtualClock:
@@ -60,7 +65,10 @@ class VirtualClock:
             if isinstance(event, TimerFired):
                 del self._timers[event.key]
             self.now = max(self.now, at)
-            self.send(event)
+            try:
+                self.send(event)
+            except DialbackError as refusal:
+                self.refused.append((self.now, event, refusal))
             steps += 1
         self.now = max(self.now, until)
         return steps

@@ -1,0 +1,314 @@
+"""A scripted day through the engine: two queues (agent-first and customer-first), five agents
+and a dozen customers whose phones give every call progress outcome of SPEC §5 at least once.
+
+Virtual agents accept, dial, talk and wrap up; a virtual carrier answers each number with the
+outcomes scripted for it. Everything runs on a virtual clock, so the day replays exactly.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+
+from dialback.domain.effects import (
+    ConnectToAgent,
+    DialResolved,
+    Effect,
+    InteractionChanged,
+    OfferToAgent,
+    PlaceCall,
+    RecordPacingDecision,
+    StartTimer,
+)
+from dialback.domain.events import (
+    AgentDialed,
+    AgentEndedCallback,
+    AgentHungUp,
+    AgentJoinedQueue,
+    AgentPresenceChanged,
+    AgentRegistered,
+    AlertAccepted,
+    CallbackRequested,
+    CustomerHungUp,
+    DialCompleted,
+    Event,
+    QueueConfigured,
+    TimerFired,
+    VoiceCallQueued,
+    WrapUpCompleted,
+)
+from dialback.domain.model import (
+    AgentId,
+    CallbackRequest,
+    ConversationId,
+    DialResult,
+    EndReason,
+    InteractionId,
+    MediaType,
+    Outcome,
+    Presence,
+    QueueId,
+    State,
+)
+from dialback.domain.settings import parse_queue
+from dialback.driver import VirtualClock
+
+START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC).timestamp()
+BILLING, SUPPORT = QueueId("billing"), QueueId("support")
+
+# The carrier's script: each number answers its dials with these outcomes, in turn.
+PHONES: dict[str, list[Outcome]] = {
+    "+14155550101": [Outcome.LIVE_VOICE],
+    "+14155550102": [Outcome.NO_ANSWER],
+    "+14155550103": [Outcome.LIVE_VOICE],
+    "+14155550104": [Outcome.BUSY],
+    "+14155550105": [Outcome.LIVE_VOICE],
+    "+14155550106": [Outcome.ANSWERING_MACHINE],
+    "+14155550107": [Outcome.FAX],
+    "+14155550108": [Outcome.SIT_INVALID_NUMBER],
+    "+14155550109": [Outcome.NO_ANSWER, Outcome.LIVE_VOICE],
+    "+14155550110": [Outcome.SIT_NO_CIRCUIT, Outcome.REJECTED],
+    "+14155550111": [Outcome.SIT_OTHER],
+    "+14155550112": [Outcome.CUSTOMER_HANGUP],
+    "+14155550113": [Outcome.ERROR, Outcome.LIVE_VOICE],
+    "+14155550114": [Outcome.LIVE_VOICE],
+}
+SIP_CODES = {
+    Outcome.LIVE_VOICE: 200,
+    Outcome.ANSWERING_MACHINE: 200,
+    Outcome.FAX: 200,
+    Outcome.CUSTOMER_HANGUP: 200,
+    Outcome.BUSY: 486,
+    Outcome.NO_ANSWER: 487,
+    Outcome.SIT_INVALID_NUMBER: 404,
+    Outcome.SIT_NO_CIRCUIT: 503,
+    Outcome.SIT_OTHER: 500,
+    Outcome.REJECTED: 603,
+    Outcome.ERROR: 500,
+}
+RING_SECONDS = {Outcome.NO_ANSWER: 25.0, Outcome.BUSY: 3.0}
+
+# (minutes after 08:00, callback id, queue, numbers, extra request fields)
+CALLBACKS: list[tuple[float, str, QueueId, tuple[str, ...], dict[str, object]]] = [
+    (1, "cb-ada", BILLING, ("+14155550102", "+14155550101"), {"user_name": "Ada"}),
+    (2, "cb-ben", BILLING, ("+14155550103",), {"caller_id": "+14155550177"}),
+    (3, "cb-cyd", BILLING, ("+14155550104",), {}),
+    (4, "cb-dee", SUPPORT, ("+14155550105",), {"user_name": "Dee"}),
+    (4.5, "cb-eli", SUPPORT, ("+14155550106",), {}),
+    (5, "cb-fay", SUPPORT, ("+14155550107",), {}),
+    (5.5, "cb-gus", SUPPORT, ("+14155550108",), {}),
+    (6, "cb-hal", SUPPORT, ("+14155550109",), {"priority": 1}),
+    (6.5, "cb-ivy", SUPPORT, ("+14155550110", "+14155550110"), {}),
+    (7, "cb-jon", SUPPORT, ("+14155550111",), {}),
+    (7.5, "cb-kim", SUPPORT, ("+14155550112",), {}),
+    (8, "cb-lou", SUPPORT, ("+14155550113",), {}),
+    (30, "cb-max", BILLING, ("+14155550114",), {"owner": "ann", "scheduled_in": 40}),
+]
+IMPATIENT = {"cb-hal"}
+TALK_SECONDS, ACW_SECONDS, ACCEPT_SECONDS, REDIAL_SECONDS = 240.0, 30.0, 3.0, 5.0
+
+
+def _queues() -> list[Event]:
+    billing = parse_queue(
+        {
+            "name": "Billing",
+            "callingPartyNumber": "+14155550100",
+            "agentOwnedRouting": {"enableAgentOwnedCallbacks": True},
+        }
+    )
+    support = parse_queue(
+        {
+            "name": "Support",
+            "callingPartyNumber": "+14155550199",
+            "callingPartyName": "Acme Support",
+            "mediaSettings": {
+                "callback": {
+                    "mode": "CustomerFirst",
+                    "pacingModifier": 10,
+                    "maxRetryCount": 1,
+                    "retryDelaySeconds": 120,
+                }
+            },
+        }
+    )
+    return [QueueConfigured(BILLING, billing), QueueConfigured(SUPPORT, support)]
+
+
+def _agents() -> Iterator[Event]:
+    for name, queue in [("ann", BILLING), ("bob", BILLING), ("cat", SUPPORT), ("dan", SUPPORT)]:
+        agent = AgentId(name)
+        yield AgentRegistered(agent)
+        yield AgentJoinedQueue(agent, queue)
+        yield AgentPresenceChanged(agent, Presence.ON_QUEUE)
+
+
+@dataclass
+class Demo:
+    """The virtual contact center that reacts to the engine's effects."""
+
+    clock: VirtualClock
+    attempts: dict[str, int] = field(default_factory=dict)  # dials per phone number
+    dialed: dict[InteractionId, int] = field(default_factory=dict)  # dials per callback
+    numbers: dict[InteractionId, int] = field(default_factory=dict)
+    steps: list[tuple[float, Event, list[Effect]]] = field(default_factory=list)
+    endings: dict[str, InteractionChanged] = field(default_factory=dict)
+
+    def at(self, seconds: float, event: Event) -> None:
+        self.clock.post(event, self.clock.now + seconds)
+
+    def react(self, now: float, event: Event, effects: list[Effect]) -> None:
+        self.steps.append((now, event, effects))
+        for effect in effects:
+            self._react(event, effect)
+
+    def _react(self, event: Event, effect: Effect) -> None:
+        """What the virtual agents, customers and carrier do next."""
+        if isinstance(effect, OfferToAgent):
+            self.at(ACCEPT_SECONDS, AlertAccepted(effect.agent_id, effect.interaction_id))
+        elif isinstance(effect, PlaceCall):
+            self._carrier(effect)
+        elif isinstance(effect, DialResolved) and effect.agent_id is not None:
+            self._agent_heard(effect)
+        elif isinstance(effect, ConnectToAgent):
+            self.at(TALK_SECONDS, AgentHungUp(effect.agent_id, effect.interaction_id))
+        elif isinstance(effect, InteractionChanged):
+            self._changed(event, effect)
+
+    def _carrier(self, dial: PlaceCall) -> None:
+        tries = self.attempts.get(dial.number, 0)
+        self.attempts[dial.number] = tries + 1
+        script = PHONES[dial.number]
+        outcome = script[min(tries, len(script) - 1)]
+        result = DialResult(outcome, SIP_CODES[outcome])
+        self.at(RING_SECONDS.get(outcome, 8.0), DialCompleted(dial.dial_id, result))
+        self.dialed[dial.interaction_id] = dial.attempt
+
+    def _agent_heard(self, dial: DialResolved) -> None:
+        """Agent-first: talk on live voice; otherwise try the next number, or give up."""
+        assert dial.agent_id is not None
+        agent, callback = dial.agent_id, dial.interaction_id
+        if dial.result.outcome is Outcome.LIVE_VOICE:
+            self.at(TALK_SECONDS, AgentHungUp(agent, callback))
+        elif self.dialed[callback] < self.numbers[callback]:
+            self.at(REDIAL_SECONDS, AgentDialed(agent, callback))  # R-AF-3
+        else:
+            self.at(REDIAL_SECONDS, AgentEndedCallback(agent, callback))
+
+    def _changed(self, event: Event, change: InteractionChanged) -> None:
+        agent, interaction = change.agent_id, change.interaction_id
+        if change.state is State.ENDED:
+            self.endings[interaction] = change
+        elif change.state is State.ACW and agent is not None:
+            self.at(ACW_SECONDS, WrapUpCompleted(agent, interaction, "resolved"))
+        elif change.state is State.CONNECTED and change.media is MediaType.CALLBACK and agent:
+            if isinstance(event, AlertAccepted):
+                self.at(REDIAL_SECONDS, AgentDialed(agent, interaction))  # R-AF-2
+            elif isinstance(event, AgentHungUp | CustomerHungUp):
+                self.at(REDIAL_SECONDS, AgentEndedCallback(agent, interaction))
+        elif change.state is State.WAITING and interaction in IMPATIENT:
+            self.at(1, CustomerHungUp(interaction))  # answered, then gives up waiting (R-CF-8)
+
+
+def run_day(seed: int = 1) -> Demo:
+    """Run the scripted day and return everything that happened."""
+    clock = VirtualClock.seeded(seed, START)
+    demo = Demo(clock)
+    clock.listeners.append(demo.react)
+    for event in [*_queues(), *_agents()]:
+        clock.post(event)
+    for minutes, name, queue, numbers, extra in CALLBACKS:
+        fields_ = dict(extra)
+        scheduled_in = fields_.pop("scheduled_in", None)
+        request = CallbackRequest(
+            queue,
+            numbers,
+            scheduled_time=START + (minutes + scheduled_in) * 60  # type: ignore[operator]
+            if scheduled_in
+            else None,
+            **fields_,  # type: ignore[arg-type]
+        )
+        callback = InteractionId(name)
+        demo.numbers[callback] = len(numbers)
+        clock.post(
+            CallbackRequested(callback, ConversationId(f"conv-{name}"), request),
+            START + minutes * 60,
+        )
+    # Two live calls reach the support queue from the PBX and compete with the callbacks.
+    for minutes, name in [(6.2, "call-nia"), (9, "call-oz")]:
+        at = START + minutes * 60
+        clock.post(
+            VoiceCallQueued(
+                InteractionId(name), ConversationId(f"conv-{name}"), SUPPORT, "+14155550150", at
+            ),
+            at,
+        )
+    clock.run_until(START + 4 * 3600)
+    return demo
+
+
+# --- describing events and effects for people ---------------------------------------------------
+def _value(value: object) -> str:
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def describe(item: object, skip: frozenset[str] = frozenset()) -> str:
+    """``ClassName field=value …`` with empty fields left out."""
+    if isinstance(item, RecordPacingDecision):
+        d = item.decision
+        return (
+            f"PacingDecision {d.callback_id}: {d.reason.value} (on queue {d.on_queue}, idle "
+            f"{d.idle}, outstanding {d.outstanding}, cap {d.cap_expected:g}→{d.cap})"
+        )
+    if isinstance(item, TimerFired):
+        return f"TimerFired {item.key.kind.value} {item.key.subject}"
+    if isinstance(item, StartTimer):
+        return f"StartTimer {item.key.kind.value} {item.key.subject} +{item.at - START:g}s"
+    if isinstance(item, DialResolved | DialCompleted):
+        name = type(item).__name__
+        return f"{name} {item.dial_id}: {item.result.outcome.value} (SIP {item.result.sip_code})"
+    if isinstance(item, InteractionChanged):
+        text = f"{item.interaction_id} ({item.media.value}) → {item.state.value}"
+        extra = [
+            f"{label} {_value(value)}"
+            for label, value in (
+                ("agent", item.agent_id),
+                ("outcome", item.outcome),
+                ("end", item.end_reason),
+                ("wrap-up", item.wrapup_code),
+            )
+            if value is not None
+        ]
+        return f"{text} ({', '.join(extra)})" if extra else text
+    if isinstance(item, PlaceCall):
+        who = f"agent {item.agent_id}" if item.agent_id else "dialer"
+        return (
+            f"PlaceCall {item.dial_id} to {item.number} from {item.caller_id} by {who} "
+            f"(attempt {item.attempt})"
+        )
+    parts = [type(item).__name__]
+    for f in fields(item):  # type: ignore[arg-type]
+        value = getattr(item, f.name)
+        if value is None or f.name in skip:
+            continue
+        parts.append(f"{f.name}={_value(value)}")
+    return " ".join(parts)
+
+
+def clock_time(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%H:%M:%S")
+
+
+def final_outcomes(demo: Demo) -> list[tuple[str, str, str, str]]:
+    """(interaction, media, end reason, outcome) of every interaction that ended."""
+    rows = []
+    for name, change in sorted(demo.endings.items()):
+        reason = change.end_reason or EndReason.HANDLED
+        outcome = change.outcome.value if change.outcome else "-"
+        rows.append((name, change.media.value, reason.value, outcome))
+    return rows
