@@ -393,7 +393,7 @@ class Engine(Core):
             request = replace(request, queue_id=queue.id)
         if e.owner is not None:
             request = replace(request, owner=e.owner)
-            interaction.ownership_deadline = None
+        interaction.ownership_deadline = None  # a new schedule opens a new ownership window
         when = request.scheduled_time
         if e.scheduled_time is not None:
             when = max(e.scheduled_time, self.now)

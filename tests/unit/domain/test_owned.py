@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dialback.domain.effects import OfferToAgent
-from dialback.domain.events import AgentPresenceChanged, AlertAccepted
+from dialback.domain.events import AgentPresenceChanged, AlertAccepted, CallbackRescheduled
 from dialback.domain.model import EndReason, Presence, State
 
 from .harness import World
@@ -189,3 +189,19 @@ def test_r_o_4_with_no_agent_on_queue_a_due_callback_waits() -> None:
     assert w.last(cb).state is State.WAITING
     w.send(AgentPresenceChanged(a1, Presence.ON_QUEUE))
     assert offered_to(w, cb) == [a1]
+
+
+def test_r_ow_1_a_rescheduled_owned_callback_stays_owned_with_a_new_window() -> None:
+    w = World()
+    w.queue(owned_queue())
+    a1, a2 = w.agents(2)
+    w.send(AgentPresenceChanged(a1, Presence.OFF_QUEUE))
+    cb = w.callback("cb1", owner=a1)
+    w.advance(HOUR)
+    w.send(CallbackRescheduled(cb, scheduled_time=w.now + HOUR))
+    w.advance(HOUR + 1)
+    assert offered_to(w, cb) == []  # a2 is idle, but the callback is still a1's
+    w.advance(2 * HOUR - 2)
+    assert w.last(cb).state is State.WAITING  # the window restarted when it came due again
+    w.advance(2)
+    assert w.last(cb).end_reason is EndReason.OWNERSHIP_EXPIRED
