@@ -156,7 +156,9 @@ def measure(mode: str, agents: int, waiting: int, cycles: int) -> dict[str, floa
     bench, holding = build(mode, agents, waiting)
     setup = time.perf_counter() - started
     assert len(bench.engine.interactions) >= waiting
-    cycle = agent_first_cycle(bench, holding) if mode == "agent-first" else customer_first_cycle(bench)
+    cycle = (
+        agent_first_cycle(bench, holding) if mode == "agent-first" else customer_first_cycle(bench)
+    )
     for _ in range(min(cycles, 200)):  # warm up
         next(cycle)
     bench.samples = []
