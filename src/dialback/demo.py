@@ -207,7 +207,11 @@ class Demo:
                 self.at(REDIAL_SECONDS, AgentDialed(agent, interaction))  # R-AF-2
             elif isinstance(event, AgentHungUp | CustomerHungUp):
                 self.at(REDIAL_SECONDS, AgentEndedCallback(agent, interaction))
-        elif change.state is State.WAITING and interaction in IMPATIENT:
+        elif (
+            change.state is State.WAITING
+            and change.media is MediaType.VOICE
+            and interaction in IMPATIENT
+        ):
             self.at(1, CustomerHungUp(interaction))  # answered, then gives up waiting (R-CF-8)
 
 
