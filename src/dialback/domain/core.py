@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
 
 from dialback.domain.effects import (
     AgentStatusChanged,
@@ -25,6 +27,7 @@ from dialback.domain.events import TimerKey, TimerKind
 from dialback.domain.model import (
     AgentId,
     DialId,
+    DialResult,
     EndReason,
     InteractionId,
     MediaType,
@@ -36,6 +39,14 @@ from dialback.domain.model import (
 from dialback.domain.ordering import queue_key
 from dialback.domain.pacing import PacingTable
 from dialback.domain.state import AgentState, Interaction, QueueState
+from dialback.domain.timeline import (
+    HowEnded,
+    Purpose,
+    Segment,
+    SegmentClosed,
+    SegmentOpened,
+    SegmentType,
+)
 
 # Timers that belong to one interaction; all are cancelled when it leaves its current step.
 INTERACTION_TIMERS = (
@@ -129,6 +140,74 @@ class Core:
             )
         )
 
+    # --- the timeline ---------------------------------------------------------------------------
+    def customer_first(self, interaction: Interaction) -> bool:
+        """Whether the dialer, not an agent, calls this interaction's customer."""
+        if interaction.converted:
+            return True
+        queue = self.queues[interaction.queue_id]
+        return (
+            interaction.request is not None
+            and interaction.owner is None
+            and queue.settings.customer_first
+        )
+
+    def open_segment(
+        self,
+        interaction: Interaction,
+        purpose: Purpose,
+        media: MediaType,
+        kind: SegmentType,
+        *,
+        agent_id: AgentId | None = None,
+        at: float | None = None,
+    ) -> Segment:
+        """Start a segment, ending the communication's open one (if any) at the same time."""
+        start = self.now if at is None else at
+        self.close_segment(interaction, purpose, media, agent_id=agent_id, at=start)
+        segment = Segment(
+            interaction.conversation_id,
+            interaction.id,
+            purpose,
+            media,
+            kind,
+            start,
+            interaction.queue_id,
+            self.customer_first(interaction),
+            agent_id=agent_id,
+        )
+        interaction.open[segment.communication_key] = segment
+        self.emit(SegmentOpened(segment))
+        return segment
+
+    def close_segment(
+        self,
+        interaction: Interaction,
+        purpose: Purpose,
+        media: MediaType,
+        *,
+        agent_id: AgentId | None = None,
+        how: HowEnded | None = None,
+        at: float | None = None,
+        **details: Any,
+    ) -> Segment | None:
+        segment = interaction.open.pop((purpose, agent_id, media), None)
+        if segment is None:
+            return None
+        closed = replace(segment, end=self.now if at is None else at, how_ended=how, **details)
+        self.emit(SegmentClosed(closed))
+        return closed
+
+    def open_kind(
+        self,
+        interaction: Interaction,
+        purpose: Purpose,
+        media: MediaType,
+        agent: AgentId | None = None,
+    ) -> SegmentType | None:
+        segment = interaction.open.get((purpose, agent, media))
+        return segment.type if segment else None
+
     # --- agents ---------------------------------------------------------------------------------
     @contextmanager
     def changing(self, agent: AgentState) -> Iterator[None]:
@@ -177,6 +256,8 @@ class Core:
             return
         interaction.due_time = when
         self.set_state(interaction, State.SCHEDULED)
+        # A retry's wait stays inside the queue visit: the open interact ends without a verdict.
+        self.open_segment(interaction, Purpose.ACD, MediaType.CALLBACK, SegmentType.SCHEDULED)
         self.start_timer(TimerKind.CALLBACK_DUE, interaction.id, when)
 
     def enqueue(self, interaction: Interaction) -> None:
@@ -195,6 +276,8 @@ class Core:
             )
         interaction.agent_id = None
         self.set_state(interaction, State.WAITING)
+        if self.open_kind(interaction, Purpose.ACD, interaction.media) is not SegmentType.INTERACT:
+            self.open_segment(interaction, Purpose.ACD, interaction.media, SegmentType.INTERACT)
         owner = interaction.owner
         if owner is not None and interaction.ownership_deadline is None:
             hours = queue.settings.agent_owned_routing.max_owned_callback_hours
@@ -226,10 +309,10 @@ class Core:
         if interaction.owned_pending and interaction.owner is not None:
             self.agents[interaction.owner].owned.remove(interaction.id)
 
-    def detach(self, interaction: Interaction) -> None:
-        """Take a callback out of whatever step it is in (for a reschedule or a cancel): out of
-        the queue, its timers stopped, an alert withdrawn, a holding agent sent to after-call
-        work."""
+    def detach(self, interaction: Interaction, how: HowEnded) -> None:
+        """Take a callback out of whatever step it is in (for a reschedule or a cancel, ``how``
+        says which): out of the queue, its timers stopped, an alert withdrawn, a holding agent
+        sent to after-call work."""
         from dialback.domain import routing  # the two modules call each other
 
         self.remove_from_queues(interaction)
@@ -240,6 +323,8 @@ class Core:
             routing.withdraw_offer(self, interaction, requeue=False)
         elif interaction.state is State.CONNECTED and interaction.agent_id is not None:
             self.to_acw(interaction)
+        if self.open_kind(interaction, Purpose.ACD, interaction.media) is SegmentType.INTERACT:
+            self.close_segment(interaction, Purpose.ACD, interaction.media, how=how)
 
     def end(
         self,
@@ -249,9 +334,14 @@ class Core:
         wrapup_code: str | None = None,
         agent_id: AgentId | None = None,
     ) -> None:
+        """The interaction is over: its timers stop, its open segments close with ``reason``
+        (an agent's wrap-up goes on), and it leaves the state."""
         for kind in INTERACTION_TIMERS:
             self.cancel_timer(kind, interaction.id)
         self.cancel_timer(TimerKind.OWNERSHIP_EXPIRY, interaction.id)
+        how = ENDINGS[reason]
+        for purpose, agent, media in list(interaction.open):
+            self.close_segment(interaction, purpose, media, agent_id=agent, how=how)
         outcome = interaction.last_outcome if reason is not EndReason.HANDLED else None
         self.set_state(
             interaction,
@@ -269,9 +359,14 @@ class Core:
         agent = self.agents[interaction.agent_id]
         self.cancel_timer(TimerKind.AUTO_DIAL, interaction.id)
         self.cancel_timer(TimerKind.AUTO_END, interaction.id)
+        self.close_segment(interaction, Purpose.AGENT, interaction.media, agent_id=agent.id)
+        wrapup = self.open_segment(
+            interaction, Purpose.AGENT, interaction.media, SegmentType.WRAPUP, agent_id=agent.id
+        )
+        del interaction.open[wrapup.communication_key]  # the agent's: it outlives the interaction
         with self.changing(agent):
             agent.work.pop(interaction.id, None)
-            agent.acw[interaction.id] = None
+            agent.acw[interaction.id] = wrapup
         if interaction.state is State.CONNECTED:
             self.set_state(interaction, State.ACW, agent_id=agent.id)
 
@@ -279,7 +374,47 @@ class Core:
         """Put the customer of a voice interaction through to ``agent`` (already holding it)."""
         interaction.talked = True
         self.set_state(interaction, State.CONNECTED, agent_id=agent.id)
+        self.open_segment(
+            interaction, Purpose.AGENT, MediaType.VOICE, SegmentType.INTERACT, agent_id=agent.id
+        )
         self.emit(ConnectToAgent(interaction.id, agent.id))
+
+    def dial_segments_end(
+        self,
+        interaction: Interaction,
+        agent_id: AgentId | None,
+        dial_id: DialId,
+        result: DialResult,
+    ) -> None:
+        """Close a dial's segments: ``dialing``/``contacting`` until the answer, ``converting``
+        (call progress analysis) from the answer to the result; the outcome goes on the last.
+        An answered dial puts the customer on the line from the answer."""
+        purpose, media = dial_communication(agent_id)
+        details: dict[str, Any] = {
+            "outcome": result.outcome,
+            "sip_code": result.sip_code,
+            "dial_id": dial_id,
+            "how": HowEnded.DIAL_ENDED,
+        }
+        if not result.answered:
+            self.close_segment(interaction, purpose, media, agent_id=agent_id, **details)
+            return
+        answered_at = self.now - result.analysis_seconds
+        if result.greeting_end is not None:
+            details["greeting_end"] = answered_at + result.greeting_end
+        if result.analysis_seconds > 0:
+            self.open_segment(
+                interaction,
+                purpose,
+                media,
+                SegmentType.CONVERTING,
+                agent_id=agent_id,
+                at=answered_at,
+            )
+        self.close_segment(interaction, purpose, media, agent_id=agent_id, **details)
+        self.open_segment(
+            interaction, Purpose.CUSTOMER, MediaType.VOICE, SegmentType.INTERACT, at=answered_at
+        )
 
     def dial(
         self, interaction: Interaction, agent_id: AgentId | None, number_index: int | None
@@ -300,6 +435,8 @@ class Core:
         self.cancel_timer(TimerKind.AUTO_DIAL, interaction.id)
         self.cancel_timer(TimerKind.AUTO_END, interaction.id)
         self.set_state(interaction, State.DIALING, agent_id=agent_id)
+        purpose, media = dial_communication(agent_id)
+        self.open_segment(interaction, purpose, media, SegmentType.DIALING, agent_id=agent_id)
         caller_id, caller_name = caller_identity(interaction, queue)
         self.emit(
             PlaceCall(
@@ -312,6 +449,26 @@ class Core:
                 interaction.attempts,
             )
         )
+
+
+def dial_communication(agent_id: AgentId | None) -> tuple[Purpose, MediaType]:
+    """Agent-first dials belong to the agent's callback communication (R-M-1); customer-first
+    dials to the dialer's voice communication (R-M-2)."""
+    if agent_id is not None:
+        return Purpose.AGENT, MediaType.CALLBACK
+    return Purpose.DIALER, MediaType.VOICE
+
+
+ENDINGS: dict[EndReason, HowEnded] = {
+    EndReason.HANDLED: HowEnded.WRAPPED_UP,
+    EndReason.DIAL_OUTCOME: HowEnded.DISPOSITIONED,
+    EndReason.CANCELLED: HowEnded.CANCELLED,
+    EndReason.OWNERSHIP_EXPIRED: HowEnded.EXPIRED,
+    EndReason.ABANDONED: HowEnded.ABANDONED,
+    EndReason.FLOW_OUT: HowEnded.FLOW_OUT,
+    EndReason.HUNG_UP: HowEnded.HUNG_UP,
+    EndReason.ANSWERED_ELSEWHERE: HowEnded.ANSWERED_ELSEWHERE,
+}
 
 
 def caller_identity(interaction: Interaction, queue: QueueState) -> tuple[str | None, str | None]:

@@ -20,6 +20,7 @@ from dialback.domain.model import (
 from dialback.domain.pacing import Cap, PacingDecision, Reason, decide, draw_cap
 from dialback.domain.settings import DeliveryMode, Reaction
 from dialback.domain.state import Interaction, QueueState
+from dialback.domain.timeline import HowEnded, Purpose, SegmentType
 
 if TYPE_CHECKING:
     from dialback.domain.core import Core
@@ -156,6 +157,11 @@ def dial_completed(core: Core, interaction: Interaction, result: DialResult) -> 
     if reaction is Reaction.TRANSFER_TO_FLOW:
         assert flow is not None
         core.emit(TransferToFlow(interaction.id, flow))
+        # The flow owns the call from here: its segment marks the hand-over.
+        core.open_segment(interaction, Purpose.FLOW, MediaType.VOICE, SegmentType.IVR)
+        core.close_segment(
+            interaction, Purpose.FLOW, MediaType.VOICE, how=HowEnded.FLOW_OUT, flow_id=flow
+        )
         core.end(interaction, EndReason.FLOW_OUT)
     else:
         core.emit(HangUpCustomer(interaction.id))
@@ -167,6 +173,7 @@ def _convert(
 ) -> None:
     """R-CF-5: the callback becomes a voice interaction of the same conversation, back in the
     queue with its place (R-O-3) or, with a reservation, straight to the reserved agent."""
+    core.close_segment(interaction, Purpose.ACD, MediaType.CALLBACK, how=HowEnded.CONVERTED)
     interaction.media = MediaType.VOICE
     interaction.converted = True
     queue.outstanding -= 1
@@ -174,6 +181,9 @@ def _convert(
     if reserved is None:
         core.enqueue(interaction)
         return
+    # Straight to the reserved agent: a queue visit of no length, answered at once.
+    core.open_segment(interaction, Purpose.ACD, MediaType.VOICE, SegmentType.INTERACT)
+    core.close_segment(interaction, Purpose.ACD, MediaType.VOICE, how=HowEnded.ANSWERED)
     agent = core.agents[reserved]
     interaction.reserved_agent = None
     queue.reserved_dials -= 1

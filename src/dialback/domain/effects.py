@@ -21,6 +21,7 @@ from dialback.domain.model import (
     State,
 )
 from dialback.domain.pacing import PacingDecision
+from dialback.domain.timeline import SegmentClosed, SegmentOpened
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +48,11 @@ class OfferToAgent:
 
 @dataclass(frozen=True, slots=True)
 class RevokeOffer:
+    """Stop alerting; ``not_responding`` when the alert timed out (R-AF-1)."""
+
     agent_id: AgentId
     interaction_id: InteractionId
+    not_responding: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,4 +143,6 @@ Effect = (
     | AgentStatusChanged
     | InteractionChanged
     | RecordPacingDecision
+    | SegmentOpened
+    | SegmentClosed
 )

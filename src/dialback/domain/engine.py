@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from dialback.domain import customer_first, routing
-from dialback.domain.core import Core
+from dialback.domain.core import Core, dial_communication
 from dialback.domain.effects import (
     CancelCall,
     DialResolved,
@@ -51,8 +51,11 @@ from dialback.domain.events import (
     CallbackRequested,
     CallbackRequestedOnCall,
     CallbackRescheduled,
+    CallHeld,
+    CallResumed,
     CustomerHungUp,
     DialCompleted,
+    DialRang,
     Event,
     QueueConfigured,
     TimerFired,
@@ -70,6 +73,7 @@ from dialback.domain.model import (
 )
 from dialback.domain.pacing import PacingTable
 from dialback.domain.state import AgentState, Interaction, QueueState
+from dialback.domain.timeline import HowEnded, Purpose, SegmentClosed, SegmentType
 
 
 class Engine(Core):
@@ -101,7 +105,10 @@ class Engine(Core):
             CustomerHungUp: self._customer_hung_up,
             AlertAccepted: self._alert_accepted,
             AgentDialed: self._agent_dialed,
+            DialRang: self._dial_rang,
             DialCompleted: self._dial_completed,
+            CallHeld: self._call_held,
+            CallResumed: self._call_resumed,
             AgentHungUp: self._agent_hung_up,
             AgentEndedCallback: self._agent_ended_callback,
             WrapUpCompleted: self._wrap_up_completed,
@@ -248,6 +255,7 @@ class Engine(Core):
             caller_number=e.caller_number,
         )
         self.interactions[e.call_id] = call
+        self.open_segment(call, Purpose.CUSTOMER, MediaType.VOICE, SegmentType.INTERACT)
         self.enqueue(call)
 
     # --- the customer's side --------------------------------------------------------------------
@@ -318,25 +326,74 @@ class Engine(Core):
         interaction.last_outcome = e.result.outcome
         agent_id = interaction.agent_id if interaction.dial_by_agent else None
         self.emit(DialResolved(e.dial_id, interaction.id, agent_id, e.result))
+        self.dial_segments_end(interaction, agent_id, e.dial_id, e.result)
         if interaction.dial_by_agent:
             routing.agent_dial_completed(self, interaction, e.result)
         else:
             customer_first.dial_completed(self, interaction, e.result)
 
-    def _agent_hung_up(self, e: AgentHungUp) -> None:
-        _, interaction = self._held(e.agent_id, e.interaction_id)
+    def _dial_rang(self, e: DialRang) -> None:
+        interaction_id = self.dials.get(e.dial_id)
+        if interaction_id is None:
+            if e.dial_id in self.cancelled_dials:
+                return
+            raise UnknownDial(f"no dial {e.dial_id} is in progress")
+        interaction = self.interactions[interaction_id]
+        agent_id = interaction.agent_id if interaction.dial_by_agent else None
+        purpose, media = dial_communication(agent_id)
+        if self.open_kind(interaction, purpose, media, agent_id) is SegmentType.DIALING:
+            self.open_segment(
+                interaction, purpose, media, SegmentType.CONTACTING, agent_id=agent_id
+            )
+
+    def _on_call(self, agent_id: AgentId, interaction_id: InteractionId) -> Interaction:
+        _, interaction = self._held(agent_id, interaction_id)
         if not (interaction.on_call or interaction.media is MediaType.VOICE):
             raise AgentNotHandling("the agent is not on a call with the customer")
+        return interaction
+
+    def _call_held(self, e: CallHeld) -> None:
+        interaction = self._on_call(e.agent_id, e.interaction_id)
+        if not interaction.held:
+            interaction.held = True
+            media = MediaType.CALLBACK if interaction.on_call else MediaType.VOICE
+            self.open_segment(
+                interaction, Purpose.AGENT, media, SegmentType.HOLD, agent_id=e.agent_id
+            )
+
+    def _call_resumed(self, e: CallResumed) -> None:
+        interaction = self._on_call(e.agent_id, e.interaction_id)
+        if interaction.held:
+            interaction.held = False
+            media = MediaType.CALLBACK if interaction.on_call else MediaType.VOICE
+            self.open_segment(
+                interaction, Purpose.AGENT, media, SegmentType.INTERACT, agent_id=e.agent_id
+            )
+
+    def _agent_hung_up(self, e: AgentHungUp) -> None:
+        interaction = self._on_call(e.agent_id, e.interaction_id)
         self._voice_leg_ended(interaction, hang_up_customer=True)
 
     def _voice_leg_ended(self, interaction: Interaction, *, hang_up_customer: bool) -> None:
+        """The talk ends, whoever hung up: for a voice interaction the agent goes to after-call
+        work; an agent-first callback stays with the agent (R-AF-3)."""
         if hang_up_customer:
             self.emit(HangUpCustomer(interaction.id))
-        if interaction.media is MediaType.VOICE:
+        how = HowEnded.AGENT_HUNG_UP if hang_up_customer else HowEnded.CUSTOMER_HUNG_UP
+        media = interaction.media
+        self.close_segment(
+            interaction, Purpose.AGENT, media, agent_id=interaction.agent_id, how=how
+        )
+        self.close_segment(interaction, Purpose.CUSTOMER, MediaType.VOICE, how=how)
+        interaction.held = False
+        if media is MediaType.VOICE:
             self.to_acw(interaction)
             return
-        interaction.on_call = False  # agent-first: the callback stays with the agent (R-AF-3)
+        interaction.on_call = False
         self.set_state(interaction, State.CONNECTED, agent_id=interaction.agent_id)
+        self.open_segment(
+            interaction, Purpose.AGENT, media, SegmentType.CALLBACK, agent_id=interaction.agent_id
+        )
         routing.start_auto_end(self, interaction)
 
     def _agent_ended_callback(self, e: AgentEndedCallback) -> None:
@@ -346,8 +403,7 @@ class Engine(Core):
         if interaction.state is State.DIALING:
             raise DialInProgress(f"{interaction.id} is being dialed")
         if interaction.on_call:
-            self.emit(HangUpCustomer(interaction.id))
-            interaction.on_call = False
+            self._voice_leg_ended(interaction, hang_up_customer=True)
         self.to_acw(interaction)
 
     def _wrap_up_completed(self, e: WrapUpCompleted) -> None:
@@ -355,8 +411,11 @@ class Engine(Core):
         if e.interaction_id not in agent.acw:
             raise AgentNotHandling(f"agent {agent.id} is not wrapping up {e.interaction_id}")
         interaction = self.interactions.get(e.interaction_id)
+        wrapup = agent.acw[e.interaction_id]
         with self.changing(agent):
             del agent.acw[e.interaction_id]
+        closed = replace(wrapup, end=self.now, how_ended=HowEnded.WRAPPED_UP, wrapup_code=e.code)
+        self.emit(SegmentClosed(closed))
         if interaction is not None and interaction.state is State.ACW:
             if interaction.talked:
                 reason = EndReason.HANDLED
@@ -385,7 +444,7 @@ class Engine(Core):
             self.agent(e.owner)
         if e.by_agent is not None:
             self._held(e.by_agent, interaction.id)
-        self.detach(interaction)
+        self.detach(interaction, HowEnded.RESCHEDULED)
         request = interaction.request
         if queue is not None and queue.id != interaction.queue_id:
             interaction.queue_id = queue.id
@@ -412,11 +471,20 @@ class Engine(Core):
             self.emit(CancelCall(interaction.dial_id))
             self.cancelled_dials.add(interaction.dial_id)
             del self.dials[interaction.dial_id]
-            if not interaction.dial_by_agent:
+            agent_id = interaction.agent_id if interaction.dial_by_agent else None
+            purpose, media = dial_communication(agent_id)
+            self.close_segment(
+                interaction, purpose, media, agent_id=agent_id, how=HowEnded.CANCELLED
+            )
+            if agent_id is None:
                 customer_first.dial_ended(self, interaction)
+            else:
+                self.open_segment(
+                    interaction, purpose, media, SegmentType.CALLBACK, agent_id=agent_id
+                )
             interaction.dial_id = None
             self.set_state(interaction, State.CONNECTED, agent_id=interaction.agent_id)
-        self.detach(interaction)
+        self.detach(interaction, HowEnded.CANCELLED)
         self.end(interaction, EndReason.CANCELLED)
 
     # --- timers ---------------------------------------------------------------------------------

@@ -135,6 +135,25 @@ class AgentDialed:
 
 
 @dataclass(frozen=True, slots=True)
+class DialRang:
+    """The called phone started ringing (SIP 180/183): dialing becomes contacting."""
+
+    dial_id: DialId
+
+
+@dataclass(frozen=True, slots=True)
+class CallHeld:
+    agent_id: AgentId
+    interaction_id: InteractionId
+
+
+@dataclass(frozen=True, slots=True)
+class CallResumed:
+    agent_id: AgentId
+    interaction_id: InteractionId
+
+
+@dataclass(frozen=True, slots=True)
 class DialCompleted:
     dial_id: DialId
     result: DialResult
@@ -205,7 +224,10 @@ Event = (
     | CustomerHungUp
     | AlertAccepted
     | AgentDialed
+    | DialRang
     | DialCompleted
+    | CallHeld
+    | CallResumed
     | AgentHungUp
     | AgentEndedCallback
     | WrapUpCompleted

@@ -60,6 +60,11 @@ RETRYABLE_OUTCOMES = frozenset(
 )
 
 
+ANSWERED_OUTCOMES = frozenset(
+    {Outcome.LIVE_VOICE, Outcome.ANSWERING_MACHINE, Outcome.FAX, Outcome.CUSTOMER_HANGUP}
+)
+
+
 class EndReason(enum.Enum):
     """Why an interaction ended, beyond the dial outcome it may carry."""
 
@@ -111,3 +116,9 @@ class DialResult:
     sip_code: int | None = None
     greeting_start: float | None = None  # seconds after answer, when the audio gave them
     greeting_end: float | None = None
+    analysis_seconds: float = 0.0  # from the answer to this result (call progress analysis)
+
+    @property
+    def answered(self) -> bool:
+        """The far end picked up (a person, a machine or a fax)."""
+        return self.outcome in ANSWERED_OUTCOMES

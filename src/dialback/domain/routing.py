@@ -14,6 +14,7 @@ from dialback.domain.events import TimerKind
 from dialback.domain.model import DialResult, EndReason, MediaType, Outcome, State
 from dialback.domain.ordering import QueueKey
 from dialback.domain.state import AgentState, Interaction, QueueState
+from dialback.domain.timeline import HowEnded, Purpose, SegmentType
 
 if TYPE_CHECKING:
     from dialback.domain.core import Core
@@ -72,6 +73,9 @@ def offer(core: Core, interaction: Interaction, agent: AgentState) -> None:
         agent.work[interaction.id] = State.ALERTING
     interaction.agent_id = agent.id
     core.set_state(interaction, State.ALERTING, agent_id=agent.id)
+    core.open_segment(
+        interaction, Purpose.AGENT, interaction.media, SegmentType.ALERT, agent_id=agent.id
+    )
     settings = queue.settings.callback
     timeout_at = core.now + settings.alerting_timeout_seconds
     own_script = interaction.request.script_id if interaction.request else None
@@ -94,10 +98,16 @@ def accept(core: Core, agent: AgentState, interaction: Interaction) -> None:
     interaction.owned_pending = False
     with core.changing(agent):
         agent.work[interaction.id] = State.CONNECTED
-    if interaction.media is MediaType.VOICE:
+    media = interaction.media
+    core.close_segment(interaction, Purpose.AGENT, media, agent_id=agent.id, how=HowEnded.ANSWERED)
+    core.close_segment(interaction, Purpose.ACD, media, how=HowEnded.ANSWERED)
+    if media is MediaType.VOICE:
         core.connect(interaction, agent)
         return
     core.set_state(interaction, State.CONNECTED, agent_id=agent.id)  # R-AF-2
+    core.open_segment(
+        interaction, Purpose.AGENT, MediaType.CALLBACK, SegmentType.CALLBACK, agent_id=agent.id
+    )
     settings = core.queues[interaction.queue_id].settings.callback
     if settings.enable_auto_dial_and_end:
         at = core.now + settings.auto_dial_delay_seconds
@@ -125,7 +135,9 @@ def _take_back(core: Core, interaction: Interaction, *, not_responding: bool) ->
     with core.changing(agent):
         del agent.work[interaction.id]
         agent.not_responding = agent.not_responding or not_responding
-    core.emit(RevokeOffer(agent.id, interaction.id))
+    how = HowEnded.NOT_RESPONDING if not_responding else HowEnded.WITHDRAWN
+    core.close_segment(interaction, Purpose.AGENT, interaction.media, agent_id=agent.id, how=how)
+    core.emit(RevokeOffer(agent.id, interaction.id, not_responding=not_responding))
 
 
 def return_to_queue(core: Core, interaction: Interaction) -> None:
@@ -178,7 +190,12 @@ def agent_dial_completed(core: Core, interaction: Interaction, result: DialResul
     core.set_state(
         interaction, State.CONNECTED, agent_id=interaction.agent_id, outcome=result.outcome
     )
+    kind = SegmentType.INTERACT if connected else SegmentType.CALLBACK
+    core.open_segment(
+        interaction, Purpose.AGENT, MediaType.CALLBACK, kind, agent_id=interaction.agent_id
+    )
     if not connected:
+        core.close_segment(interaction, Purpose.CUSTOMER, MediaType.VOICE, how=HowEnded.DIAL_ENDED)
         start_auto_end(core, interaction)
 
 

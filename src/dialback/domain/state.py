@@ -23,6 +23,7 @@ from dialback.domain.model import (
 )
 from dialback.domain.ordering import IndexedHeap, QueueKey
 from dialback.domain.settings import QueueSettings
+from dialback.domain.timeline import CommunicationKey, Segment
 
 AgentKey = tuple[int, float, int]
 """(interactions held, available since, sequence): the longest-idle agent sorts first."""
@@ -54,6 +55,8 @@ class Interaction:
     owned_pending: bool = False  # waiting for its owner (R-OW-1)
     ownership_deadline: float | None = None
     from_call: bool = False  # R-C-6: made from a waiting call, keeps the call's entry time
+    held: bool = False  # the agent has the customer on hold
+    open: dict[CommunicationKey, Segment] = field(default_factory=dict)  # open segments
 
     @property
     def owner(self) -> AgentId | None:
@@ -77,7 +80,7 @@ class AgentState:
     not_responding: bool = False
     queues: dict[QueueId, None] = field(default_factory=dict)  # an ordered set
     work: dict[InteractionId, State] = field(default_factory=dict)  # alerting or connected
-    acw: dict[InteractionId, None] = field(default_factory=dict)
+    acw: dict[InteractionId, Segment] = field(default_factory=dict)  # open wrap-up segments
     reserved_for: InteractionId | None = None
     available_since: float = 0.0
     owned: IndexedHeap[InteractionId, QueueKey] = field(default_factory=IndexedHeap)

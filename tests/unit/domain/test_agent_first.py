@@ -75,7 +75,7 @@ def test_r_af_1_missed_alert_makes_agent_not_responding_and_keeps_the_place() ->
     w.advance(timeout_at - w.now - 0.1)
     assert w.engine.agents[a1].status is RoutingStatus.INTERACTING
     w.advance(0.2)
-    assert w.of(RevokeOffer)[-1] == RevokeOffer(a1, InteractionId("old"))
+    assert w.of(RevokeOffer)[-1] == RevokeOffer(a1, InteractionId("old"), not_responding=True)
     assert w.engine.agents[a1].status is RoutingStatus.NOT_RESPONDING
     (a2,) = w.agents(1)
     # R-O-3: the re-offered callback is still ahead of the newer one
