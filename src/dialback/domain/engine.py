@@ -462,6 +462,8 @@ class Engine(Core):
                 interaction.key = None
         interaction.request = request  # caller ID and name are kept (R-C-5)
         interaction.owned_pending = False
+        if when is None or when <= self.now:
+            self.set_state(interaction, State.SCHEDULED)  # rescheduled to now: a new visit
         self.schedule(interaction, when)
 
     def _disconnected(self, e: CallbackDisconnected) -> None:

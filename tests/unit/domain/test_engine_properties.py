@@ -8,6 +8,7 @@ an event refused with an error changes nothing.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from typing import Any
 
@@ -35,12 +36,14 @@ from dialback.domain.events import (
     VoiceCallQueued,
     WrapUpCompleted,
 )
+from dialback.domain.metrics import observations, totals
 from dialback.domain.model import (
     AgentId,
     CallbackRequest,
     ConversationId,
     DialId,
     DialResult,
+    EndReason,
     InteractionId,
     MediaType,
     Outcome,
@@ -50,6 +53,7 @@ from dialback.domain.model import (
     State,
 )
 from dialback.domain.settings import parse_queue
+from dialback.domain.timeline import Timeline
 
 from .harness import World
 
@@ -72,6 +76,10 @@ class EngineMachine(RuleBasedStateMachine):
         self.ended: dict[InteractionId, InteractionChanged] = {}
         self.in_flight: dict[DialId, InteractionId] = {}
         self.n = 0
+        # Queue visits counted from state changes alone, to check the segment metrics against.
+        self.last_seen: dict[InteractionId, InteractionChanged] = {}
+        self.in_visit: set[InteractionId] = set()
+        self.visits: Counter[str] = Counter()
 
     def send(self, event: Event) -> list[Effect]:
         before = self.snapshot()
@@ -90,9 +98,42 @@ class EngineMachine(RuleBasedStateMachine):
                 self.in_flight[e.dial_id] = e.interaction_id
             elif isinstance(e, DialResolved | CancelCall):
                 self.in_flight.pop(e.dial_id)
-            elif isinstance(e, InteractionChanged) and e.state is State.ENDED:
-                assert e.end_reason is not None
-                self.ended[e.interaction_id] = e
+            elif isinstance(e, InteractionChanged):
+                self.count_visits(e)
+                if e.state is State.ENDED:
+                    assert e.end_reason is not None
+                    self.ended[e.interaction_id] = e
+
+    def count_visits(self, e: InteractionChanged) -> None:
+        """Offered, answered, abandoned and flowed out, from the state changes only."""
+        before = self.last_seen.get(e.interaction_id)
+        self.last_seen[e.interaction_id] = e
+        visiting = e.interaction_id in self.in_visit
+        converted = (
+            before is not None and before.media is MediaType.CALLBACK and e.media is MediaType.VOICE
+        )
+        if converted and visiting:
+            self.close_visit(e, "flowed")
+            visiting = False
+        if not visiting:
+            if e.state is State.WAITING or (converted and e.state is State.CONNECTED):
+                self.visits["offered"] += 1
+                self.in_visit.add(e.interaction_id)
+                if e.state is State.CONNECTED:  # straight to a reserved agent
+                    self.close_visit(e, "answered")
+            return
+        assert before is not None
+        if e.state is State.CONNECTED and before.state is State.ALERTING:
+            self.close_visit(e, "answered")
+        elif e.state is State.ENDED:
+            flowed = e.end_reason in (EndReason.FLOW_OUT, EndReason.ANSWERED_ELSEWHERE)
+            self.close_visit(e, "flowed" if flowed else "abandoned")
+        elif e.state is State.SCHEDULED and before.state is not State.DIALING:
+            self.close_visit(e, "flowed")  # rescheduled (a retry stays in the visit)
+
+    def close_visit(self, e: InteractionChanged, how: str) -> None:
+        self.visits[how] += 1
+        self.in_visit.discard(e.interaction_id)
 
     def snapshot(self) -> Any:
         engine = self.w.engine
@@ -334,6 +375,32 @@ class EngineMachine(RuleBasedStateMachine):
         for queue in engine.queues.values():
             assert queue.outstanding == per_queue[queue.id]
             assert queue.outstanding <= queue.last_cap  # the cap drawn at the last dispatch
+
+    @invariant()
+    def segment_metrics_equal_the_counters_and_segments_are_well_formed(self) -> None:
+        timeline = Timeline()
+        timeline.apply(self.w.log)
+        found = totals(o for c in timeline.conversations.values() for o in observations(c))
+
+        def count(name: str) -> int:
+            return found[name].count if name in found else 0
+
+        v = self.visits
+        assert v["offered"] == v["answered"] + v["abandoned"] + v["flowed"] + len(self.in_visit)
+        assert count("nOffered") == v["offered"]
+        assert count("tAnswered") == v["answered"]
+        assert count("tAbandon") == v["abandoned"]
+        assert count("tFlowOut") == v["flowed"]
+        dials = sum(1 for e in self.w.log if isinstance(e, PlaceCall))
+        assert count("nCallbackAttempts") == dials
+        for conversation in timeline.conversations.values():
+            for communication in conversation.communications.values():
+                segments = communication.segments
+                assert all(s.end is not None for s in segments[:-1]), "an open segment not last"
+                for a, b in itertools.pairwise(segments):
+                    assert a.end is not None and a.end <= b.start, "segments overlap"
+                    if a.how_ended is None:
+                        assert b.start == a.end, f"a gap in an active {communication.purpose}"
 
     @invariant()
     def queue_order_and_no_idle_agent_while_work_waits(self) -> None:
