@@ -239,6 +239,15 @@ def _agent_metrics(segments: Sequence[Segment]) -> list[Observation]:
     handle = 0.0
     dialed = connected = False
     for s in segments:
+        if s.media is MediaType.CALLBACK and accepted is not None:  # emitted at the start
+            if s.type is SegmentType.DIALING:
+                found.append(_obs("nCallbackAttempts", 1, s.start, s))
+                if not dialed:
+                    found.append(_obs("tFirstDial", s.start - accepted, s.start, s))
+                    dialed = True
+            if s.type is SegmentType.INTERACT and not connected:
+                found.append(_obs("tFirstConnect", s.start - accepted, s.start, s))
+                connected = True
         if s.end is None:
             continue
         name = _DURATIONS.get(s.type)
@@ -252,15 +261,6 @@ def _agent_metrics(segments: Sequence[Segment]) -> list[Observation]:
             continue
         if s.type in _HANDLE[s.media]:
             handle += s.duration
-        if s.media is MediaType.CALLBACK and accepted is not None:
-            if s.type is SegmentType.DIALING:
-                found.append(_obs("nCallbackAttempts", 1, s.start, s))
-                if not dialed:
-                    found.append(_obs("tFirstDial", s.start - accepted, s.start, s))
-                    dialed = True
-            if s.type is SegmentType.INTERACT and not connected:
-                found.append(_obs("tFirstConnect", s.start - accepted, s.start, s))
-                connected = True
         if s.type is SegmentType.WRAPUP:
             found.append(_obs("tHandle", handle, s.end, s))
             accepted, handle = None, 0.0
