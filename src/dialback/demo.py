@@ -33,6 +33,7 @@ from dialback.domain.events import (
     CallbackRequested,
     CustomerHungUp,
     DialCompleted,
+    DialRang,
     Event,
     QueueConfigured,
     TimerFired,
@@ -53,6 +54,7 @@ from dialback.domain.model import (
     State,
 )
 from dialback.domain.settings import parse_queue
+from dialback.domain.timeline import Timeline
 from dialback.driver import VirtualClock
 
 START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC).timestamp()
@@ -89,6 +91,9 @@ SIP_CODES = {
     Outcome.ERROR: 500,
 }
 RING_SECONDS = {Outcome.NO_ANSWER: 25.0, Outcome.BUSY: 3.0}
+NEVER_RING = {Outcome.BUSY, Outcome.SIT_INVALID_NUMBER, Outcome.SIT_NO_CIRCUIT, Outcome.ERROR}
+GREETING_END = {Outcome.LIVE_VOICE: 1.1, Outcome.ANSWERING_MACHINE: 5.5}
+ANALYSIS_SECONDS = 2.0
 
 # (minutes after 08:00, callback id, queue, numbers, extra request fields)
 CALLBACKS: list[tuple[float, str, QueueId, tuple[str, ...], dict[str, object]]] = [
@@ -181,8 +186,13 @@ class Demo:
         self.attempts[dial.number] = tries + 1
         script = PHONES[dial.number]
         outcome = script[min(tries, len(script) - 1)]
+        ring = RING_SECONDS.get(outcome, 8.0)
+        if outcome not in NEVER_RING:
+            self.at(2.0, DialRang(dial.dial_id))
         result = DialResult(outcome, SIP_CODES[outcome])
-        self.at(RING_SECONDS.get(outcome, 8.0), DialCompleted(dial.dial_id, result))
+        if result.answered and dial.agent_id is None:  # the dialer's analysis after the answer
+            result = DialResult(outcome, 200, 0.2, GREETING_END.get(outcome), ANALYSIS_SECONDS)
+        self.at(ring, DialCompleted(dial.dial_id, result))
         self.dialed[dial.interaction_id] = dial.attempt
 
     def _agent_heard(self, dial: DialResolved) -> None:
@@ -213,6 +223,13 @@ class Demo:
             and interaction in IMPATIENT
         ):
             self.at(1, CustomerHungUp(interaction))  # answered, then gives up waiting (R-CF-8)
+
+
+def timeline_of(demo: Demo) -> Timeline:
+    timeline = Timeline()
+    for _, _, effects in demo.steps:
+        timeline.apply(effects)
+    return timeline
 
 
 def run_day(seed: int = 1) -> Demo:

@@ -53,6 +53,8 @@ def test_cli_demo_prints_the_timeline_and_the_outcomes() -> None:
     assert "PlaceCall cb-dee#1 to +14155550105" in result.output
     assert "SIT_INVALID_NUMBER" in result.output
     assert "How each interaction ended" in result.output
+    assert "Queue metrics" in result.output and "Agent metrics" in result.output
+    assert "One row per conversation" in result.output
 
 
 def test_cli_pacing_table_prints_r_cf_1() -> None:

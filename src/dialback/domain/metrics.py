@@ -62,6 +62,7 @@ class Observation:
     media: MediaType
     agent_id: AgentId | None
     mode: CallbackMode | None  # None: a plain voice call
+    purpose: Purpose  # the participant whose session carries it
 
 
 def _mode(segment: Segment) -> CallbackMode | None:
@@ -71,15 +72,13 @@ def _mode(segment: Segment) -> CallbackMode | None:
 
 
 def _obs(name: str, value: float, at: float, s: Segment, agent: bool = True) -> Observation:
+    """An observation from segment ``s``; ``agent=False`` makes it the queue's."""
+    agent_id = s.agent_id if agent else None
+    purpose = s.purpose if not agent or agent_id is None else Purpose.AGENT
+    if not agent and s.purpose is Purpose.FLOW:
+        purpose = Purpose.ACD
     return Observation(
-        name,
-        value,
-        at,
-        s.conversation_id,
-        s.queue_id,
-        s.media,
-        s.agent_id if agent else None,
-        _mode(s),
+        name, value, at, s.conversation_id, s.queue_id, s.media, agent_id, _mode(s), purpose
     )
 
 
