@@ -12,24 +12,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
+from dialback.agents import VirtualAgents
 from dialback.domain.effects import (
-    ConnectToAgent,
     DialResolved,
     Effect,
     InteractionChanged,
-    OfferToAgent,
     PlaceCall,
     RecordPacingDecision,
     StartTimer,
 )
 from dialback.domain.events import (
-    AgentDialed,
-    AgentEndedCallback,
-    AgentHungUp,
     AgentJoinedQueue,
     AgentPresenceChanged,
     AgentRegistered,
-    AlertAccepted,
     CallbackRequested,
     CustomerHungUp,
     DialCompleted,
@@ -38,7 +33,6 @@ from dialback.domain.events import (
     QueueConfigured,
     TimerFired,
     VoiceCallQueued,
-    WrapUpCompleted,
 )
 from dialback.domain.model import (
     AgentId,
@@ -151,35 +145,36 @@ def _agents() -> Iterator[Event]:
 
 @dataclass
 class Demo:
-    """The virtual contact center that reacts to the engine's effects."""
+    """The scripted contact center: virtual agents, a scripted carrier, impatient customers."""
 
     clock: VirtualClock
-    attempts: dict[str, int] = field(default_factory=dict)  # dials per phone number
-    dialed: dict[InteractionId, int] = field(default_factory=dict)  # dials per callback
     numbers: dict[InteractionId, int] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)  # dials per phone number
     steps: list[tuple[float, Event, list[Effect]]] = field(default_factory=list)
     endings: dict[str, InteractionChanged] = field(default_factory=dict)
+    agents: VirtualAgents = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.agents = VirtualAgents(
+            self.at,
+            lambda callback: self.numbers[callback],
+            talk_seconds=lambda: TALK_SECONDS,
+            accept_seconds=ACCEPT_SECONDS,
+            acw_seconds=ACW_SECONDS,
+            redial_seconds=REDIAL_SECONDS,
+        )
 
     def at(self, seconds: float, event: Event) -> None:
         self.clock.post(event, self.clock.now + seconds)
 
     def react(self, now: float, event: Event, effects: list[Effect]) -> None:
         self.steps.append((now, event, effects))
+        self.agents.react(now, event, effects)
         for effect in effects:
-            self._react(event, effect)
-
-    def _react(self, event: Event, effect: Effect) -> None:
-        """What the virtual agents, customers and carrier do next."""
-        if isinstance(effect, OfferToAgent):
-            self.at(ACCEPT_SECONDS, AlertAccepted(effect.agent_id, effect.interaction_id))
-        elif isinstance(effect, PlaceCall):
-            self._carrier(effect)
-        elif isinstance(effect, DialResolved) and effect.agent_id is not None:
-            self._agent_heard(effect)
-        elif isinstance(effect, ConnectToAgent):
-            self.at(TALK_SECONDS, AgentHungUp(effect.agent_id, effect.interaction_id))
-        elif isinstance(effect, InteractionChanged):
-            self._changed(event, effect)
+            if isinstance(effect, PlaceCall):
+                self._carrier(effect)
+            elif isinstance(effect, InteractionChanged):
+                self._customers(effect)
 
     def _carrier(self, dial: PlaceCall) -> None:
         tries = self.attempts.get(dial.number, 0)
@@ -193,36 +188,16 @@ class Demo:
         if result.answered and dial.agent_id is None:  # the dialer's analysis after the answer
             result = DialResult(outcome, 200, 0.2, GREETING_END.get(outcome), ANALYSIS_SECONDS)
         self.at(ring, DialCompleted(dial.dial_id, result))
-        self.dialed[dial.interaction_id] = dial.attempt
 
-    def _agent_heard(self, dial: DialResolved) -> None:
-        """Agent-first: talk on live voice; otherwise try the next number, or give up."""
-        assert dial.agent_id is not None
-        agent, callback = dial.agent_id, dial.interaction_id
-        if dial.result.outcome is Outcome.LIVE_VOICE:
-            self.at(TALK_SECONDS, AgentHungUp(agent, callback))
-        elif self.dialed[callback] < self.numbers[callback]:
-            self.at(REDIAL_SECONDS, AgentDialed(agent, callback))  # R-AF-3
-        else:
-            self.at(REDIAL_SECONDS, AgentEndedCallback(agent, callback))
-
-    def _changed(self, event: Event, change: InteractionChanged) -> None:
-        agent, interaction = change.agent_id, change.interaction_id
+    def _customers(self, change: InteractionChanged) -> None:
         if change.state is State.ENDED:
-            self.endings[interaction] = change
-        elif change.state is State.ACW and agent is not None:
-            self.at(ACW_SECONDS, WrapUpCompleted(agent, interaction, "resolved"))
-        elif change.state is State.CONNECTED and change.media is MediaType.CALLBACK and agent:
-            if isinstance(event, AlertAccepted):
-                self.at(REDIAL_SECONDS, AgentDialed(agent, interaction))  # R-AF-2
-            elif isinstance(event, AgentHungUp | CustomerHungUp):
-                self.at(REDIAL_SECONDS, AgentEndedCallback(agent, interaction))
+            self.endings[change.interaction_id] = change
         elif (
             change.state is State.WAITING
             and change.media is MediaType.VOICE
-            and interaction in IMPATIENT
-        ):
-            self.at(1, CustomerHungUp(interaction))  # answered, then gives up waiting (R-CF-8)
+            and change.interaction_id in IMPATIENT
+        ):  # answered, then gives up waiting for an agent (R-CF-8)
+            self.at(1, CustomerHungUp(change.interaction_id))
 
 
 def timeline_of(demo: Demo) -> Timeline:

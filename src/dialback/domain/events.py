@@ -48,6 +48,7 @@ class QueueConfigured:
 class AgentRegistered:
     agent_id: AgentId
     capacity: int = 1  # interactions held at once, alerts and after-call work included
+    name: str = ""  # for people; the engine does not use it
 
 
 @dataclass(frozen=True, slots=True)

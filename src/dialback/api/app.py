@@ -1,0 +1,88 @@
+"""The FastAPI application: routers, error handlers, health and Prometheus metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from starlette.exceptions import HTTPException
+
+from dialback import __version__
+from dialback.api import analytics_routes, callbacks, errors, queues, users
+from dialback.domain.effects import Effect
+from dialback.domain.errors import DialbackError
+from dialback.domain.events import Event
+from dialback.service.runtime import Runtime, ServiceUnavailable
+from dialback.store.repository import Reader
+
+
+def create_app(runtime: Runtime, *, on_started: Callable[[], Any] | None = None) -> FastAPI:
+    """The app for a runtime not yet started; the lifespan starts and stops it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        if on_started is not None:
+            await on_started()
+        yield
+        await runtime.stop()
+
+    app = FastAPI(
+        title="dialback",
+        version=__version__,
+        summary="Callbacks that keep the customer's place, with a Genesys-shaped API.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.store = runtime.store
+    app.state.reader = Reader(runtime.store.engine)
+    app.state.tokens = {}
+    app.add_exception_handler(DialbackError, errors.dialback_error)
+    app.add_exception_handler(errors.ApiError, errors.api_error)
+    app.add_exception_handler(ServiceUnavailable, errors.unavailable)
+    app.add_exception_handler(RequestValidationError, errors.validation_error)
+    app.add_exception_handler(HTTPException, errors.http_error)
+    for module in (queues, users, callbacks, analytics_routes):
+        app.include_router(module.router)
+    _monitoring(app, runtime)
+    return app
+
+
+def _monitoring(app: FastAPI, runtime: Runtime) -> None:
+    registry = CollectorRegistry()
+    events = Counter("dialback_events", "Events the engine accepted", ["kind"], registry=registry)
+    waiting = Gauge(
+        "dialback_waiting", "Interactions waiting in queue", ["queue"], registry=registry
+    )
+    dials = Gauge("dialback_dials_in_progress", "Dials in progress", registry=registry)
+    agents = Gauge("dialback_agents", "Agents by routing status", ["status"], registry=registry)
+
+    def count(_at: float, event: Event, _effects: list[Effect]) -> None:
+        events.labels(type(event).__name__).inc()
+
+    runtime.listeners.append(count)
+
+    @app.get("/healthz", tags=["monitoring"])
+    async def healthz() -> dict[str, Any]:
+        healthy = runtime.failed is None
+        return {"status": "ok" if healthy else "failed", "replayedEvents": runtime.replayed_events}
+
+    @app.get("/metrics", response_class=PlainTextResponse, tags=["monitoring"])
+    async def metrics(request: Request) -> PlainTextResponse:
+        engine = runtime.engine
+        for queue in engine.queues.values():
+            waiting.labels(queue.id).set(len(queue.waiting) + len(queue.undialed))
+        dials.set(len(engine.dials))
+        statuses: dict[str, int] = {}
+        for agent in engine.agents.values():
+            statuses[agent.status.value] = statuses.get(agent.status.value, 0) + 1
+        for status, n in statuses.items():
+            agents.labels(status).set(n)
+        return PlainTextResponse(
+            generate_latest(registry).decode(), media_type="text/plain; version=0.0.4"
+        )

@@ -1,0 +1,293 @@
+"""Callbacks (SPEC §3) in Genesys' shape: ``/api/v2/conversations/callbacks`` and friends."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+
+from dialback.analytics import iso
+from dialback.api.auth import Auth, Role
+from dialback.api.common import (
+    JsonBody,
+    OptionalBody,
+    engine,
+    new_id,
+    now,
+    object_body,
+    optional_time,
+    reader,
+    runtime,
+)
+from dialback.api.errors import ApiError, status_of
+from dialback.domain.callbacks import MAX_SCHEDULE_AHEAD, parse_callback_request
+from dialback.domain.errors import (
+    DialbackError,
+    OwnedCallbacksDisabled,
+    ScheduledTooFarAhead,
+    UnknownInteraction,
+    UnknownQueue,
+    ValueOutOfRange,
+)
+from dialback.domain.events import (
+    CallAnsweredElsewhere,
+    CallbackDisconnected,
+    CallbackRequested,
+    CallbackRequestedOnCall,
+    CallbackRescheduled,
+    CustomerHungUp,
+)
+from dialback.domain.model import AgentId, ConversationId, InteractionId, QueueId
+from dialback.domain.settings import QueueSettings
+from dialback.numbers import normalize_number
+from dialback.store.repository import Idempotent
+
+router = APIRouter(tags=["callbacks"])
+
+
+def settings_of(request: Request) -> Any:
+    def lookup(queue_id: QueueId) -> QueueSettings:
+        queue = engine(request).queues.get(queue_id)
+        if queue is None:
+            raise UnknownQueue(f"no queue {queue_id}", field="queueId")
+        return queue.settings
+
+    return lookup
+
+
+def check_schedule(
+    request: Request, queue_id: str | None, when: float | None, owner: AgentId | None
+) -> None:
+    """R-C-2 and R-C-3 for a reschedule."""
+    if when is not None and when > now() + MAX_SCHEDULE_AHEAD:
+        raise ScheduledTooFarAhead("at most 30 days ahead", field="callbackScheduledTime")
+    if owner is None or queue_id is None:
+        return
+    owned = settings_of(request)(QueueId(queue_id)).agent_owned_routing
+    if not owned.enable_agent_owned_callbacks:
+        raise OwnedCallbacksDisabled(
+            "the queue does not allow agent-owned callbacks", field="agentId"
+        )
+    if when is not None and when > now() + owned.max_owned_callback_delay_hours * 3600:
+        raise ValueOutOfRange(
+            "beyond the queue's owned-callback window", field="callbackScheduledTime"
+        )
+
+
+def _response(conversation: str, callback: str) -> dict[str, Any]:
+    return {
+        "conversation": {
+            "id": conversation,
+            "selfUri": f"/api/v2/conversations/callbacks/{conversation}",
+        },
+        "callbackIdentifiers": [{"type": "ACD", "id": callback}],
+    }
+
+
+@router.post("/api/v2/conversations/callbacks")
+async def create_callback(
+    request: Request,
+    who: Auth,
+    body: JsonBody,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Any:
+    """Create a callback. With ``Idempotency-Key`` a retried request creates nothing new and gets
+    the first answer; the same key with another body is a 409."""
+    who.require(Role.SUPERVISOR, Role.AGENT)
+    fields = object_body(body)
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+    callback_request = parse_callback_request(
+        fields, now=now(), queue_settings=settings_of(request), normalize=normalize_number
+    )
+    if who.role is Role.AGENT and callback_request.owner not in (None, who.user_id):
+        raise ApiError(403, "forbidden", "an agent may own only its own callbacks")
+    conversation, callback = new_id(), new_id()
+    response = _response(conversation, callback)
+    idempotent = Idempotent(idempotency_key, digest, 200, response) if idempotency_key else None
+    accepted = await runtime(request).submit(
+        CallbackRequested(InteractionId(callback), ConversationId(conversation), callback_request),
+        idempotent=idempotent,
+    )
+    if accepted.replayed is not None:
+        if accepted.replayed.request_hash != digest:
+            raise ApiError(
+                409, "idempotency_key_reused", "this Idempotency-Key came with another body"
+            )
+        return accepted.replayed.response
+    return response
+
+
+def _callback_rows(request: Request, conversation_id: str) -> list[Any]:
+    rows = [r for r in reader(request).interactions_of(conversation_id) if r.request is not None]
+    if not rows:
+        raise UnknownInteraction(f"no callback conversation {conversation_id}")
+    return rows
+
+
+def _live_callback(request: Request, conversation_id: str) -> InteractionId:
+    for row in reversed(_callback_rows(request, conversation_id)):
+        if row.state != "ended":
+            return InteractionId(row.id)
+    raise UnknownInteraction(f"callback conversation {conversation_id} has ended")
+
+
+@router.get("/api/v2/conversations/callbacks/{conversation_id}")
+async def get_callback(request: Request, conversation_id: str, who: Auth) -> dict[str, Any]:
+    who.require(Role.SUPERVISOR)
+    participants: list[dict[str, Any]] = []
+    for row in _callback_rows(request, conversation_id):
+        req = row.request
+        scheduled = req.get("scheduled_time")
+        participants.append(
+            {
+                "id": row.id,
+                "purpose": "customer",
+                "state": row.state,
+                "callbackNumbers": req["numbers"],
+                "callbackUserName": req.get("user_name"),
+                "callbackScheduledTime": iso(scheduled if scheduled else row.created_at),
+                "queue": {"id": row.queue_id},
+                "callerId": req.get("caller_id"),
+                "callerIdName": req.get("caller_id_name"),
+                "mediaType": row.media,
+                "outcome": row.outcome,
+                "endReason": row.end_reason,
+                "wrapupCode": row.wrapup_code,
+                "attributes": dict(req.get("data") or []),
+            }
+        )
+        if row.agent_id:
+            participants.append(
+                {"purpose": "agent", "user": {"id": row.agent_id}, "state": row.state}
+            )
+    return {
+        "id": conversation_id,
+        "participants": participants,
+        "selfUri": f"/api/v2/conversations/callbacks/{conversation_id}",
+    }
+
+
+@router.patch("/api/v2/conversations/callbacks")
+async def reschedule(request: Request, who: Auth, body: JsonBody) -> dict[str, Any]:
+    """Reschedule (R-C-5): ``conversationId`` with a new ``callbackScheduledTime``, ``queueId``
+    or ``agentId`` (the agent then owns it, R-C-3). Caller ID and name are kept."""
+    who.require(Role.SUPERVISOR)
+    fields = object_body(body)
+    conversation = fields.get("conversationId")
+    if not isinstance(conversation, str):
+        raise ApiError(422, "missing_field", "conversationId is needed", "conversationId")
+    callback = _live_callback(request, conversation)
+    when = optional_time(fields, "callbackScheduledTime")
+    queue_id, agent_id = fields.get("queueId"), fields.get("agentId")
+    for name, value in (("queueId", queue_id), ("agentId", agent_id)):
+        if value is not None and not isinstance(value, str):
+            raise ApiError(422, "invalid_type", "expected a string", name)
+    live = engine(request).interactions.get(callback)
+    target_queue = queue_id or (live.queue_id if live else None)
+    owner = AgentId(agent_id) if agent_id else None
+    check_schedule(request, target_queue, when, owner)
+    await runtime(request).submit(
+        CallbackRescheduled(callback, when, QueueId(queue_id) if queue_id else None, owner)
+    )
+    return {"conversationId": conversation, "callbackId": callback}
+
+
+async def _disconnect(request: Request, conversation_id: str) -> InteractionId:
+    callback = _live_callback(request, conversation_id)
+    await runtime(request).submit(CallbackDisconnected(callback))
+    return callback
+
+
+@router.patch("/api/v2/conversations/callbacks/{conversation_id}")
+async def disconnect(
+    request: Request, conversation_id: str, who: Auth, body: OptionalBody = None
+) -> dict[str, Any]:
+    """Disconnect (cancel) the callback: ``{"state": "disconnected"}`` (R-C-5)."""
+    who.require(Role.SUPERVISOR)
+    fields = object_body(body) if body is not None else {"state": "disconnected"}
+    if fields.get("state", "disconnected") != "disconnected":
+        raise ApiError(422, "invalid_choice", 'only "disconnected" is supported', "state")
+    callback = await _disconnect(request, conversation_id)
+    return {"conversationId": conversation_id, "callbackId": callback, "state": "disconnected"}
+
+
+@router.post("/api/v2/conversations/callbacks/bulk/disconnect")
+async def bulk_disconnect(request: Request, who: Auth, body: JsonBody) -> dict[str, Any]:
+    """``{"callbackDisconnectIdentifiers": [{"conversationId": …}, …]}``; each is reported."""
+    who.require(Role.SUPERVISOR)
+    items = object_body(body).get("callbackDisconnectIdentifiers")
+    if not isinstance(items, list):
+        raise ApiError(
+            422,
+            "missing_field",
+            "callbackDisconnectIdentifiers is needed",
+            "callbackDisconnectIdentifiers",
+        )
+    results = []
+    for item in items:
+        conversation = item.get("conversationId") if isinstance(item, dict) else None
+        if not isinstance(conversation, str):
+            results.append({"conversationId": None, "status": 422, "code": "missing_field"})
+            continue
+        try:
+            await _disconnect(request, conversation)
+            results.append({"conversationId": conversation, "status": 200})
+        except DialbackError as problem:  # reported per item, like Genesys' bulk responses
+            code = getattr(problem, "code", "error")
+            results.append(
+                {"conversationId": conversation, "status": status_of(problem), "code": code}
+            )
+    return {"results": results}
+
+
+@router.post("/api/v2/conversations/{conversation_id}/participants/{participant_id}/callbacks")
+async def keep_my_place(
+    request: Request, conversation_id: str, participant_id: str, who: Auth, body: JsonBody
+) -> dict[str, Any]:
+    """R-C-6: a caller waiting in a queue becomes a callback keeping its place."""
+    who.require(Role.SUPERVISOR)
+    call = engine(request).interactions.get(InteractionId(participant_id))
+    if call is None or call.conversation_id != conversation_id:
+        raise UnknownInteraction(f"no waiting call {participant_id} in {conversation_id}")
+    fields = object_body(body)
+    if "routingData" not in fields:  # the callback inherits the call's queue
+        fields = {"queueId": call.queue_id, **fields}
+    callback_request = parse_callback_request(
+        fields, now=now(), queue_settings=settings_of(request), normalize=normalize_number
+    )
+    callback = new_id()
+    await runtime(request).submit(
+        CallbackRequestedOnCall(
+            InteractionId(participant_id), InteractionId(callback), callback_request
+        )
+    )
+    return _response(conversation_id, callback)
+
+
+@router.patch("/api/v2/conversations/calls/{conversation_id}")
+async def call_left(
+    request: Request, conversation_id: str, who: Auth, body: JsonBody
+) -> dict[str, Any]:
+    """(ext) A PBX call left the queue: ``{"state": "disconnected"}`` (the caller hung up) or
+    ``{"state": "answeredElsewhere"}``."""
+    who.require(Role.SUPERVISOR)
+    state = object_body(body).get("state")
+    calls = [
+        r
+        for r in reader(request).interactions_of(conversation_id)
+        if r.request is None and r.state != "ended"
+    ]
+    if not calls:
+        raise UnknownInteraction(f"no call waiting in {conversation_id}")
+    call = InteractionId(calls[-1].id)
+    if state == "disconnected":
+        await runtime(request).submit(CustomerHungUp(call))
+    elif state == "answeredElsewhere":
+        await runtime(request).submit(CallAnsweredElsewhere(call))
+    else:
+        raise ApiError(
+            422, "invalid_choice", 'state is "disconnected" or "answeredElsewhere"', "state"
+        )
+    return {"conversationId": conversation_id, "participantId": call, "state": state}

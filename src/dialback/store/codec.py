@@ -1,0 +1,74 @@
+"""Engine events to JSON and back, for the event log.
+
+Events are frozen dataclasses of plain values, enums, tuples, ``NewType`` ids and nested
+dataclasses (``CallbackRequest``, ``DialResult``, ``QueueSettings``, ``TimerKey``); the codec
+walks their type hints, so a new event needs no code here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import types
+import typing
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from dialback.domain.events import Event
+
+EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in typing.get_args(Event)}
+
+
+def to_json(value: Any) -> Any:
+    """Plain JSON values for a dataclass tree."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [to_json(v) for v in value]
+    return value
+
+
+def encode_event(event: Event) -> tuple[str, dict[str, Any]]:
+    """(kind, payload) of an event."""
+    payload = to_json(event)
+    assert isinstance(payload, dict)
+    return type(event).__name__, payload
+
+
+def decode_event(kind: str, payload: dict[str, Any]) -> Event:
+    cls = EVENT_TYPES[kind]
+    event: Event = from_json(cls, payload)
+    return event
+
+
+@functools.cache
+def _hints(cls: type[Any]) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+def from_json(tp: Any, value: Any) -> Any:
+    """Rebuild a value of type ``tp`` from ``to_json``'s output."""
+    supertype = getattr(tp, "__supertype__", None)  # a NewType id
+    if supertype is not None:
+        return from_json(supertype, value)
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        options = [a for a in get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return from_json(options[0], value) if len(options) == 1 else value
+    if origin is tuple:
+        args = get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(from_json(args[0], v) for v in value)
+        return tuple(from_json(a, v) for a, v in zip(args, value, strict=True))
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp(value)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        hints = _hints(tp)
+        return tp(**{name: from_json(hints[name], v) for name, v in value.items()})
+    if tp is float and isinstance(value, int):
+        return float(value)
+    return value

@@ -1,0 +1,510 @@
+"""Writing batches of engine steps to the database, and reading them back.
+
+``Store.commit`` writes, in one transaction, the events of a batch (the log the engine is
+rebuilt from) and what their effects change in the read models (queues, users, interactions,
+segments, pacing decisions) and the idempotency keys of the requests. Nothing is half stored:
+the transaction commits as a whole or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from dialback.domain.effects import (
+    AgentStatusChanged,
+    Effect,
+    InteractionChanged,
+    RecordPacingDecision,
+)
+from dialback.domain.events import (
+    AgentJoinedQueue,
+    AgentLeftQueue,
+    AgentRegistered,
+    CallbackRequested,
+    CallbackRequestedOnCall,
+    Event,
+    QueueConfigured,
+    VoiceCallQueued,
+)
+from dialback.domain.model import InteractionId, MediaType, Outcome
+from dialback.domain.settings import queue_to_json
+from dialback.domain.timeline import (
+    Conversation,
+    HowEnded,
+    Purpose,
+    Segment,
+    SegmentClosed,
+    SegmentOpened,
+    SegmentType,
+    Timeline,
+)
+from dialback.store import tables as t
+from dialback.store.codec import decode_event, encode_event, to_json
+
+
+@dataclass(frozen=True, slots=True)
+class Idempotent:
+    """A request that may be retried: the same key returns the first answer."""
+
+    key: str
+    request_hash: str
+    status_code: int
+    response: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Step:
+    """One event the engine accepted, at ``at``, with its effects."""
+
+    event: Event
+    at: float
+    effects: list[Effect]
+    requests: dict[InteractionId, object] = field(default_factory=dict)  # CallbackRequests
+    idempotent: Idempotent | None = None
+
+
+def _segment_key(s: Segment) -> tuple[Any, ...]:
+    return (
+        s.conversation_id,
+        s.interaction_id,
+        s.purpose.value,
+        s.agent_id,
+        s.media.value,
+        s.type.value,
+        s.start,
+    )
+
+
+def _segment_row(s: Segment) -> dict[str, Any]:
+    return {
+        "conversation_id": s.conversation_id,
+        "interaction_id": s.interaction_id,
+        "purpose": s.purpose.value,
+        "agent_id": s.agent_id,
+        "media": s.media.value,
+        "type": s.type.value,
+        "start": s.start,
+        "end": s.end,
+        "queue_id": s.queue_id,
+        "customer_first": s.customer_first,
+        "how_ended": s.how_ended.value if s.how_ended else None,
+        "outcome": s.outcome.value if s.outcome else None,
+        "sip_code": s.sip_code,
+        "dial_id": s.dial_id,
+        "wrapup_code": s.wrapup_code,
+        "greeting_end": s.greeting_end,
+        "flow_id": s.flow_id,
+    }
+
+
+class _Batch:
+    """Rows of one transaction, merged so each row is written once."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.new_interactions: dict[str, dict[str, Any]] = {}
+        self.interaction_updates: dict[str, dict[str, Any]] = {}
+        self.new_segments: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.segment_closes: list[Segment] = []
+        self.decisions: list[dict[str, Any]] = []
+        self.statements: list[Any] = []
+        self.idempotent: list[dict[str, Any]] = []
+        self.creating: set[str] = set()  # callbacks whose first change makes their row
+
+    def interaction(self, interaction_id: str, values: dict[str, Any]) -> None:
+        target = self.new_interactions.get(interaction_id)
+        if target is None:
+            target = self.interaction_updates.setdefault(interaction_id, {})
+        target.update(values)
+
+    def add(self, step: Step) -> None:
+        kind, payload = encode_event(step.event)
+        self.events.append({"at": step.at, "kind": kind, "payload": payload})
+        self._event(step)
+        for interaction_id, request in step.requests.items():
+            self.interaction(interaction_id, {"request": to_json(request)})
+        for effect in step.effects:
+            self._effect(effect, step.at)
+        if step.idempotent is not None:
+            i = step.idempotent
+            self.idempotent.append(
+                {
+                    "key": i.key,
+                    "request_hash": i.request_hash,
+                    "status_code": i.status_code,
+                    "response": i.response,
+                    "created_at": step.at,
+                }
+            )
+
+    def _event(self, step: Step) -> None:
+        e, at = step.event, step.at
+        if isinstance(e, QueueConfigured):
+            body = queue_to_json(e.settings)
+            values = {"name": e.settings.name, "settings": body, "modified_at": at}
+            dialect_upsert = _Upsert(
+                t.queues, {"id": e.queue_id, "created_at": at, **values}, values
+            )
+            self.statements.append(dialect_upsert)
+        elif isinstance(e, AgentRegistered):
+            self.statements.append(
+                t.users.insert().values(
+                    id=e.agent_id,
+                    name=e.name or e.agent_id,
+                    capacity=e.capacity,
+                    routing_status="off_queue",
+                    created_at=at,
+                )
+            )
+        elif isinstance(e, AgentJoinedQueue):
+            values = {"queue_id": e.queue_id, "user_id": e.agent_id}
+            self.statements.append(_Upsert(t.queue_members, values, {}))
+        elif isinstance(e, AgentLeftQueue):
+            m = t.queue_members
+            self.statements.append(
+                m.delete().where(m.c.queue_id == e.queue_id, m.c.user_id == e.agent_id)
+            )
+        elif isinstance(e, CallbackRequested | CallbackRequestedOnCall):
+            self.creating.add(e.callback_id)
+        elif isinstance(e, VoiceCallQueued):
+            self.new_interactions[e.call_id] = self._new_interaction(
+                e.call_id, e.conversation_id, e.queue_id, "voice", at, caller_number=e.caller_number
+            )
+
+    @staticmethod
+    def _new_interaction(
+        interaction_id: str,
+        conversation_id: str,
+        queue_id: str,
+        media: str,
+        at: float,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        row = {
+            "id": interaction_id,
+            "conversation_id": conversation_id,
+            "queue_id": queue_id,
+            "media": media,
+            "state": "scheduled",
+            "agent_id": None,
+            "request": None,
+            "caller_number": None,
+            "created_at": at,
+            "updated_at": at,
+            "outcome": None,
+            "end_reason": None,
+            "wrapup_code": None,
+        }
+        row.update(extra)
+        return row
+
+    def _effect(self, effect: Effect, at: float) -> None:
+        if isinstance(effect, InteractionChanged):
+            values: dict[str, Any] = {
+                "state": effect.state.value,
+                "media": effect.media.value,
+                "queue_id": effect.queue_id,
+                "agent_id": effect.agent_id,
+                "updated_at": at,
+            }
+            if effect.outcome is not None:
+                values["outcome"] = effect.outcome.value
+            if effect.end_reason is not None:
+                values["end_reason"] = effect.end_reason.value
+            if effect.wrapup_code is not None:
+                values["wrapup_code"] = effect.wrapup_code
+            if effect.interaction_id in self.creating:
+                self.creating.discard(effect.interaction_id)
+                self.new_interactions[effect.interaction_id] = self._new_interaction(
+                    effect.interaction_id,
+                    effect.conversation_id,
+                    effect.queue_id,
+                    effect.media.value,
+                    at,
+                )
+            self.interaction(effect.interaction_id, values)
+        elif isinstance(effect, SegmentOpened):
+            self.new_segments[_segment_key(effect.segment)] = _segment_row(effect.segment)
+        elif isinstance(effect, SegmentClosed):
+            key = _segment_key(effect.segment)
+            if key in self.new_segments:
+                self.new_segments[key] = _segment_row(effect.segment)
+            else:
+                self.segment_closes.append(effect.segment)
+        elif isinstance(effect, RecordPacingDecision):
+            d = effect.decision
+            self.decisions.append(
+                {
+                    "evaluation": d.evaluation,
+                    "at": d.at,
+                    "queue_id": d.queue_id,
+                    "callback_id": d.callback_id,
+                    "on_queue": d.on_queue,
+                    "idle": d.idle,
+                    "outstanding": d.outstanding,
+                    "multiplier": d.multiplier,
+                    "cap_expected": d.cap_expected,
+                    "draw": d.draw,
+                    "cap": d.cap,
+                    "trigger": d.trigger.value,
+                    "reason": d.reason.value,
+                    "reserved_agent": d.reserved_agent,
+                }
+            )
+        elif isinstance(effect, AgentStatusChanged):
+            u = t.users
+            self.statements.append(
+                u.update()
+                .where(u.c.id == effect.agent_id)
+                .values(routing_status=effect.status.value)
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class _Upsert:
+    table: sa.Table
+    values: dict[str, Any]
+    update: dict[str, Any]
+
+
+class Store:
+    """The database of one dialback service."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- writing --------------------------------------------------------------------------------
+    def commit(self, steps: Sequence[Step]) -> None:
+        """Write the steps in one transaction. Raises what the driver raises; on error nothing
+        of the batch is stored."""
+        batch = _Batch()
+        for step in steps:
+            batch.add(step)
+        with self.engine.begin() as c:
+            c.execute(t.events.insert(), batch.events)
+            for statement in batch.statements:
+                self._execute(c, statement)
+            self._write_interactions(c, batch)
+            if batch.new_segments:
+                c.execute(t.segments.insert(), list(batch.new_segments.values()))
+            for closed in batch.segment_closes:
+                self._close_segment(c, closed)
+            if batch.decisions:
+                c.execute(t.pacing_decisions.insert(), batch.decisions)
+            if batch.idempotent:
+                c.execute(t.idempotency_keys.insert(), batch.idempotent)
+
+    def _execute(self, c: Connection, statement: Any) -> None:
+        if not isinstance(statement, _Upsert):
+            c.execute(statement)
+            return
+        table, values, update = statement.table, statement.values, statement.update
+        keys = [col.name for col in table.primary_key.columns]
+        where = [table.c[k] == values[k] for k in keys]
+        exists = c.execute(sa.select(*[table.c[k] for k in keys]).where(*where)).first()
+        if exists is None:
+            c.execute(table.insert().values(**values))
+        elif update:
+            c.execute(table.update().where(*where).values(**update))
+
+    def _write_interactions(self, c: Connection, batch: _Batch) -> None:
+        if batch.new_interactions:
+            c.execute(t.interactions.insert(), list(batch.new_interactions.values()))
+        i = t.interactions
+        for interaction_id, values in batch.interaction_updates.items():
+            c.execute(i.update().where(i.c.id == interaction_id).values(**values))
+
+    @staticmethod
+    def _close_segment(c: Connection, s: Segment) -> None:
+        g = t.segments
+        row = _segment_row(s)
+        c.execute(
+            g.update()
+            .where(
+                g.c.conversation_id == s.conversation_id,
+                g.c.interaction_id == s.interaction_id,
+                g.c.purpose == s.purpose.value,
+                (g.c.agent_id == s.agent_id) if s.agent_id else g.c.agent_id.is_(None),
+                g.c.media == s.media.value,
+                g.c.type == s.type.value,
+                g.c.start == s.start,
+            )
+            .values(**row)
+        )
+
+    # --- the log --------------------------------------------------------------------------------
+    def events(self, batch: int = 5000) -> Iterator[tuple[Event, float]]:
+        """Every event in order, with the time the engine was given."""
+        last = 0
+        while True:
+            with self.engine.connect() as c:
+                rows = c.execute(
+                    sa.select(t.events.c.seq, t.events.c.at, t.events.c.kind, t.events.c.payload)
+                    .where(t.events.c.seq > last)
+                    .order_by(t.events.c.seq)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            for seq, at, kind, payload in rows:
+                yield decode_event(kind, payload), at
+                last = seq
+
+    def seed(self) -> int:
+        """The engine's random seed, chosen once per database."""
+        with self.engine.begin() as c:
+            found = c.execute(sa.select(t.meta.c.value).where(t.meta.c.key == "seed")).scalar()
+            if found is not None:
+                return int(found)
+            seed = secrets.randbits(62)
+            c.execute(t.meta.insert().values(key="seed", value=str(seed)))
+            return seed
+
+    def idempotent(self, key: str) -> Idempotent | None:
+        k = t.idempotency_keys
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(k).where(k.c.key == key)).first()
+        if row is None:
+            return None
+        return Idempotent(row.key, row.request_hash, row.status_code, row.response)
+
+    # --- tokens ---------------------------------------------------------------------------------
+    def create_token(self, role: str, user_id: str | None = None) -> str:
+        token = secrets.token_urlsafe(32)
+        with self.engine.begin() as c:
+            c.execute(
+                t.api_tokens.insert().values(
+                    token_hash=hash_token(token), role=role, user_id=user_id, created_at=time.time()
+                )
+            )
+        return token
+
+    def token(self, token: str) -> tuple[str, str | None] | None:
+        a = t.api_tokens
+        with self.engine.connect() as c:
+            row = c.execute(
+                sa.select(a.c.role, a.c.user_id).where(a.c.token_hash == hash_token(token))
+            ).first()
+        return (row.role, row.user_id) if row else None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- reading the read models ----------------------------------------------------------------------
+def _segment_from(row: Any) -> Segment:
+    return Segment(
+        conversation_id=row.conversation_id,
+        interaction_id=row.interaction_id,
+        purpose=Purpose(row.purpose),
+        media=MediaType(row.media),
+        type=SegmentType(row.type),
+        start=row.start,
+        queue_id=row.queue_id,
+        customer_first=row.customer_first,
+        agent_id=row.agent_id,
+        end=row.end,
+        how_ended=HowEnded(row.how_ended) if row.how_ended else None,
+        outcome=Outcome(row.outcome) if row.outcome else None,
+        sip_code=row.sip_code,
+        dial_id=row.dial_id,
+        wrapup_code=row.wrapup_code,
+        greeting_end=row.greeting_end,
+        flow_id=row.flow_id,
+    )
+
+
+class Reader:
+    """Queries for the API; every method opens its own short connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def rows(self, statement: Any) -> list[Any]:
+        with self.engine.connect() as c:
+            return list(c.execute(statement).all())
+
+    def queue(self, queue_id: str) -> Any:
+        found = self.rows(sa.select(t.queues).where(t.queues.c.id == queue_id))
+        return found[0] if found else None
+
+    def queues(self, limit: int, offset: int) -> tuple[list[Any], int]:
+        total = self.rows(sa.select(sa.func.count()).select_from(t.queues))[0][0]
+        page = self.rows(
+            sa.select(t.queues).order_by(t.queues.c.name, t.queues.c.id).limit(limit).offset(offset)
+        )
+        return page, int(total)
+
+    def user(self, user_id: str) -> Any:
+        found = self.rows(sa.select(t.users).where(t.users.c.id == user_id))
+        return found[0] if found else None
+
+    def members(self, queue_id: str) -> list[Any]:
+        m, u = t.queue_members, t.users
+        return self.rows(
+            sa.select(u)
+            .join(m, m.c.user_id == u.c.id)
+            .where(m.c.queue_id == queue_id)
+            .order_by(u.c.id)
+        )
+
+    def interactions_of(self, conversation_id: str) -> list[Any]:
+        i = t.interactions
+        return self.rows(
+            sa.select(i)
+            .where(i.c.conversation_id == conversation_id)
+            .order_by(i.c.created_at, i.c.id)
+        )
+
+    def interaction(self, interaction_id: str) -> Any:
+        found = self.rows(sa.select(t.interactions).where(t.interactions.c.id == interaction_id))
+        return found[0] if found else None
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        g = t.segments
+        rows = self.rows(
+            sa.select(g).where(g.c.conversation_id == conversation_id).order_by(g.c.id)
+        )
+        if not rows:
+            return None
+        timeline = Timeline()
+        timeline.apply(SegmentOpened(_segment_from(r)) for r in rows)
+        return timeline.conversations[rows[0].conversation_id]
+
+    def conversations_between(self, start: float, end: float, limit: int) -> list[Conversation]:
+        """Conversations with a segment starting in [start, end), oldest first."""
+        g = t.segments
+        ids = self.rows(
+            sa.select(g.c.conversation_id, sa.func.min(g.c.start).label("first"))
+            .where(g.c.start >= start, g.c.start < end)
+            .group_by(g.c.conversation_id)
+            .order_by(sa.text("first"), g.c.conversation_id)
+            .limit(limit)
+        )
+        found = [self.conversation(row.conversation_id) for row in ids]
+        return [c for c in found if c is not None]
+
+    def pacing_decisions(self, queue_id: str, limit: int, offset: int) -> list[Any]:
+        p = t.pacing_decisions
+        return self.rows(
+            sa.select(p)
+            .where(p.c.queue_id == queue_id)
+            .order_by(p.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+
+    def counts_by_state(self) -> list[Any]:
+        i = t.interactions
+        return self.rows(
+            sa.select(i.c.queue_id, i.c.state, sa.func.count()).group_by(i.c.queue_id, i.c.state)
+        )

@@ -1,0 +1,153 @@
+"""The database: SQLAlchemy Core tables. The event log is the truth; the other tables are read
+models written in the same transaction as the events that change them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+Time = sa.Double  # seconds since the epoch, as the engine keeps them
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+)
+
+queues = sa.Table(
+    "queues",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("settings", sa.JSON, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("modified_at", Time, nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("routing_status", sa.String(32), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+queue_members = sa.Table(
+    "queue_members",
+    metadata,
+    sa.Column("queue_id", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(64), primary_key=True),
+)
+
+interactions = sa.Table(
+    "interactions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("conversation_id", sa.String(64), nullable=False, index=True),
+    sa.Column("queue_id", sa.String(64), nullable=False, index=True),
+    sa.Column("media", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("agent_id", sa.String(64)),
+    sa.Column("request", sa.JSON),
+    sa.Column("caller_number", sa.String(32)),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Column("outcome", sa.String(32)),
+    sa.Column("end_reason", sa.String(32)),
+    sa.Column("wrapup_code", sa.String(128)),
+)
+
+segments = sa.Table(
+    "segments",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("conversation_id", sa.String(64), nullable=False, index=True),
+    sa.Column("interaction_id", sa.String(64), nullable=False),
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("agent_id", sa.String(64)),
+    sa.Column("media", sa.String(16), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("start", Time, nullable=False, index=True),
+    sa.Column("end", Time),
+    sa.Column("queue_id", sa.String(64), nullable=False),
+    sa.Column("customer_first", sa.Boolean, nullable=False),
+    sa.Column("how_ended", sa.String(32)),
+    sa.Column("outcome", sa.String(32)),
+    sa.Column("sip_code", sa.Integer),
+    sa.Column("dial_id", sa.String(80)),
+    sa.Column("wrapup_code", sa.String(128)),
+    sa.Column("greeting_end", Time),
+    sa.Column("flow_id", sa.String(64)),
+)
+
+pacing_decisions = sa.Table(
+    "pacing_decisions",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("evaluation", sa.Integer, nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("queue_id", sa.String(64), nullable=False, index=True),
+    sa.Column("callback_id", sa.String(64), nullable=False),
+    sa.Column("on_queue", sa.Integer, nullable=False),
+    sa.Column("idle", sa.Integer, nullable=False),
+    sa.Column("outstanding", sa.Integer, nullable=False),
+    sa.Column("multiplier", sa.Double, nullable=False),
+    sa.Column("cap_expected", sa.Double, nullable=False),
+    sa.Column("draw", sa.Double, nullable=False),
+    sa.Column("cap", sa.Integer, nullable=False),
+    sa.Column("trigger", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("reserved_agent", sa.String(64)),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("user_id", sa.String(64)),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("response", sa.JSON, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)

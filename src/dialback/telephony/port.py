@@ -1,0 +1,38 @@
+"""The Dialer port: what the service asks of telephony, and what telephony reports back.
+
+Kept small so a SIP adapter can stand in for the simulated carrier: place a call, cancel it,
+bridge it to an agent, hand it to a flow, hang it up; and, after a restart, say whether a dial or
+a customer's call is still known (so nothing is re-dialed blindly).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from dialback.domain.effects import PlaceCall
+from dialback.domain.events import CustomerHungUp, DialCompleted, DialRang
+from dialback.domain.model import AgentId, DialId, InteractionId
+
+Report = Callable[[DialRang | DialCompleted | CustomerHungUp], Awaitable[object]]
+"""How telephony reports ringing, the outcome of a dial, or a customer hanging up."""
+
+
+class Dialer(Protocol):
+    def place(self, call: PlaceCall) -> None: ...
+
+    def cancel(self, dial_id: DialId) -> None: ...
+
+    def connect(self, interaction_id: InteractionId, agent_id: AgentId) -> None: ...
+
+    def transfer_to_flow(self, interaction_id: InteractionId, flow_id: str) -> None: ...
+
+    def hang_up(self, interaction_id: InteractionId) -> None: ...
+
+    def knows_dial(self, dial_id: DialId) -> bool:
+        """Whether this dial is still in progress at the carrier (after a restart)."""
+        ...
+
+    def has_customer(self, interaction_id: InteractionId) -> bool:
+        """Whether the customer of this interaction is still on a call with us."""
+        ...
