@@ -20,9 +20,90 @@ from dialback.domain.timeline import Timeline
 app = typer.Typer(help="dialback: callbacks that keep the customer's place.", no_args_is_help=True)
 
 
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+DbOption = Annotated[str, typer.Option("--db", help="SQLite file, or postgresql://user@host/db")]
+
+
 @app.callback()
 def main() -> None:
     """dialback: callbacks that keep the customer's place."""
+
+
+@app.command()
+def migrate(db: DbOption = "./dialback.db") -> None:
+    """Create or upgrade the database schema (also done by ``serve``)."""
+    from dialback.store.db import connect, migrate
+
+    migrate(connect(db))
+    typer.echo(f"database {db} is at the newest schema")
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="admin, supervisor or agent")] = "admin",
+    user: Annotated[str | None, typer.Option(help="The agent's user id (agent tokens).")] = None,
+    db: DbOption = "./dialback.db",
+) -> None:
+    """Create a bearer token and print it (it is stored hashed; keep the printout)."""
+    from dialback.store.db import connect, migrate
+    from dialback.store.repository import Store
+
+    if role not in ("admin", "supervisor", "agent"):
+        raise typer.BadParameter("role is admin, supervisor or agent")
+    if role == "agent" and not user:
+        raise typer.BadParameter("an agent token needs --user")
+    engine = connect(db)
+    migrate(engine)
+    typer.echo(Store(engine).create_token(role, user))
+
+
+@app.command()
+def serve(
+    db: DbOption = "./dialback.db",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    demo: Annotated[
+        bool, typer.Option(help="Run a synthetic contact center against the service.")
+    ] = False,
+    speed: Annotated[float, typer.Option(help="Demo and carrier clock speed-up.")] = 1.0,
+    carrier_log: Annotated[
+        Path | None, typer.Option(help="Append every simulated dial to this file (JSON lines).")
+    ] = None,
+) -> None:
+    """Run the service: REST API, timers and the simulated carrier (SQLite by default)."""
+    import random
+
+    import uvicorn
+
+    from dialback.api.app import create_app
+    from dialback.service.demo_center import DemoCenter
+    from dialback.service.runtime import Runtime
+    from dialback.store.db import connect, migrate
+    from dialback.store.repository import Store
+    from dialback.telephony.simulated import SimulatedCarrier
+
+    engine = connect(db)
+    migrate(engine)
+    store = Store(engine)
+    runtime = Runtime(
+        store,
+        lambda report: SimulatedCarrier(report, random.Random(), speed=speed, log_path=carrier_log),
+    )
+
+    async def started() -> None:
+        if demo:
+            token = store.create_token("admin")
+            await DemoCenter(runtime, speed=speed).start()
+            Console().print(
+                f"[bold green]dialback demo[/] on http://{host}:{port}  "
+                f"(API docs: /docs)\nadmin token: [bold]{token}[/]\n"
+                f"try: curl -H 'Authorization: Bearer {token}' "
+                f"http://{host}:{port}/api/v2/routing/queues"
+            )
+
+    uvicorn.run(create_app(runtime, on_started=started), host=host, port=port, log_level="info")
 
 
 def _shown(effect: Effect, verbose: bool) -> bool:

@@ -9,7 +9,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    disable_created_metrics,
+    generate_latest,
+)
 from starlette.exceptions import HTTPException
 
 from dialback import __version__
@@ -54,6 +60,7 @@ def create_app(runtime: Runtime, *, on_started: Callable[[], Any] | None = None)
 
 
 def _monitoring(app: FastAPI, runtime: Runtime) -> None:
+    disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series are noise
     registry = CollectorRegistry()
     events = Counter("dialback_events", "Events the engine accepted", ["kind"], registry=registry)
     waiting = Gauge(

@@ -117,7 +117,7 @@ class Runtime:
         """After a restart: settle what the carrier no longer knows."""
         for dial_id in list(self.engine.dials):
             if not self.dialer.knows_dial(dial_id):
-                await self._quietly(DialCompleted(dial_id, DialResult(Outcome.ERROR)))
+                await self.submit_quietly(DialCompleted(dial_id, DialResult(Outcome.ERROR)))
         for interaction in list(self.engine.interactions.values()):
             live = interaction.on_call or (
                 interaction.converted
@@ -125,7 +125,7 @@ class Runtime:
                 and interaction.state in (State.WAITING, State.ALERTING, State.CONNECTED)
             )
             if live and not self.dialer.has_customer(interaction.id):
-                await self._quietly(CustomerHungUp(interaction.id))
+                await self.submit_quietly(CustomerHungUp(interaction.id))
 
     async def stop(self) -> None:
         for handle in self._timers.values():
@@ -150,9 +150,11 @@ class Runtime:
 
     async def report(self, event: DialRang | DialCompleted | CustomerHungUp) -> None:
         """Telephony's reports: a late one about a dial already settled changes nothing."""
-        await self._quietly(event)
+        await self.submit_quietly(event)
 
-    async def _quietly(self, event: Event) -> None:
+    async def submit_quietly(self, event: Event) -> None:
+        """Submit, logging (not raising) a refusal: for events of the outside world, which
+        race (a customer hangs up as the agent does)."""
         try:
             await self.submit(event)
         except DialbackError as refused:
@@ -258,7 +260,7 @@ class Runtime:
 
     def _fire(self, key: TimerKey, at: float) -> None:
         self._timers.pop(key, None)
-        self.spawn(self._quietly(TimerFired(key, at)))
+        self.spawn(self.submit_quietly(TimerFired(key, at)))
 
     def spawn(self, coroutine: object) -> None:
         """Run a coroutine in the background, keeping a reference until it ends."""
