@@ -260,3 +260,7 @@ def pacing_table(
     for row in table.rows:
         out.add_row(f"{row.modifier:g}", f"{row.multiplier:g}", str(row.minimum_agents))
     Console().print(out)
+
+
+if __name__ == "__main__":
+    app()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -55,13 +55,6 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def eventually(
     check: Callable[[], T | None], timeout: float = 15.0, what: str = "the condition"
 ) -> T:
@@ -85,6 +78,12 @@ class Service:
     server: uvicorn.Server
     thread: threading.Thread
     clients: list[httpx.Client] = field(default_factory=list)
+
+    @property
+    def server_loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the served app runs in (to run coroutines next to the runtime)."""
+        loop: asyncio.AbstractEventLoop = self.runtime.loop
+        return loop
 
     def client(self, role: str = "admin", user: str | None = None) -> httpx.Client:
         token = self.store.create_token(role, user)
@@ -112,7 +111,7 @@ def serve(db: str, mix: dict[Outcome, float] | None = None, speed: float = 200.0
             report, random.Random(7), mix=mix or {Outcome.LIVE_VOICE: 1.0}, speed=speed
         ),
     )
-    port = free_port()
+    port = postgres.free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
     )

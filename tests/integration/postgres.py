@@ -28,7 +28,7 @@ def _reachable(url: str) -> bool:
         return False
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -53,7 +53,7 @@ def _throwaway() -> str | None:
     if bindir is None:
         return None
     folder = tempfile.mkdtemp(prefix="dialback-pg-")
-    port = _free_port()
+    port = free_port()
     # initdb refuses to run as root: run the cluster as the postgres user when we are root.
     prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if prefix:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 
 from dialback.analytics import iso
+from dialback.service.demo_center import DemoCenter
 from dialback.store import tables
 
 from .conftest import Service, eventually, ok, serve
@@ -435,3 +438,24 @@ def test_restart_rebuilds_the_engine_and_ends_unknown_dials_with_error(database:
         )
     finally:
         second.stop()
+
+
+def test_the_demo_contact_center_works_against_the_service(database: str) -> None:
+    running = serve(database, mix=None, speed=50)
+    try:
+        center = DemoCenter(
+            running.runtime, speed=200, rng=random.Random(3), callbacks_per_minute=30
+        )
+        asyncio.run_coroutine_threadsafe(center.start(), running.server_loop).result(timeout=20)
+
+        def handled() -> int:
+            with running.store.engine.connect() as c:
+                i = tables.interactions
+                query = sa.select(sa.func.count()).where(i.c.end_reason == "HANDLED")
+                return int(c.execute(query).scalar_one())
+
+        assert eventually(lambda: handled() >= 3, timeout=60, what="demo agents to handle calls")
+        queues = ok(running.admin.get("/api/v2/routing/queues"))["entities"]
+        assert {q["name"] for q in queues} == {"Billing", "Support"}
+    finally:
+        running.stop()

@@ -112,7 +112,7 @@ class DemoCenter:
         while True:
             await asyncio.sleep(self.rng.expovariate(self.callbacks_per_minute / 60) / self.speed)
             self.created += 1
-            n = self.created
+            n = f"{self.created}-{self.rng.randrange(16**8):08x}"  # unique across restarts
             queue = self.rng.choice(list(QUEUES))
             conversation = ConversationId(f"demo-{n}")
             if self.rng.random() < 0.2:

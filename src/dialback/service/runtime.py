@@ -90,10 +90,12 @@ class Runtime:
     _timers: dict[TimerKey, asyncio.TimerHandle] = field(default_factory=dict)
     _tasks: set[asyncio.Task[object]] = field(default_factory=set)
     _last_now: float = 0.0
+    loop: asyncio.AbstractEventLoop = field(init=False)
     _idempotent: dict[str, Idempotent] = field(default_factory=dict)
 
     # --- life cycle -----------------------------------------------------------------------------
     async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
         seed = await asyncio.to_thread(self.store.seed)
         self.engine = Engine(rng=random.Random(seed), pacing_tick_seconds=self.pacing_tick_seconds)
         self.replayed_events = await asyncio.to_thread(self._replay)
