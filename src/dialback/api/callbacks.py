@@ -191,7 +191,7 @@ async def reschedule(request: Request, who: Auth, body: JsonBody) -> dict[str, A
     await runtime(request).submit(
         CallbackRescheduled(callback, when, QueueId(queue_id) if queue_id else None, owner)
     )
-    return {"conversationId": conversation, "callbackId": callback}
+    return _response(conversation, callback)  # Genesys' PatchCallbackResponse
 
 
 async def _disconnect(request: Request, conversation_id: str) -> InteractionId:
