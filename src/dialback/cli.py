@@ -71,6 +71,7 @@ def serve(
     carrier_log: Annotated[
         Path | None, typer.Option(help="Append every simulated dial to this file (JSON lines).")
     ] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every HTTP request.")] = False,
 ) -> None:
     """Run the service: REST API, timers and the simulated carrier (SQLite by default)."""
     import random
@@ -103,7 +104,13 @@ def serve(
                 f"http://{host}:{port}/api/v2/routing/queues"
             )
 
-    uvicorn.run(create_app(runtime, on_started=started), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(runtime, on_started=started),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+    )
 
 
 def _shown(effect: Effect, verbose: bool) -> bool:

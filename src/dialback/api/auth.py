@@ -32,7 +32,7 @@ class Principal:
             raise ApiError(403, "forbidden", "an agent may act only on its own user")
 
 
-def principal(request: Request) -> Principal:
+async def principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:

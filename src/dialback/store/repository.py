@@ -129,10 +129,10 @@ class _Batch:
         kind, payload = encode_event(step.event)
         self.events.append({"at": step.at, "kind": kind, "payload": payload})
         self._event(step)
-        for interaction_id, request in step.requests.items():
-            self.interaction(interaction_id, {"request": to_json(request)})
         for effect in step.effects:
             self._effect(effect, step.at)
+        for interaction_id, request in step.requests.items():  # after the row is made
+            self.interaction(interaction_id, {"request": to_json(request)})
         if step.idempotent is not None:
             i = step.idempotent
             self.idempotent.append(
