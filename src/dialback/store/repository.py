@@ -9,6 +9,7 @@ the transaction commits as a whole or not at all.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import time
 from collections.abc import Iterator, Sequence
@@ -289,18 +290,42 @@ class Store:
         for step in steps:
             batch.add(step)
         with self.engine.begin() as c:
-            c.execute(t.events.insert(), batch.events)
+            self._insert(c, t.events, batch.events)
             for statement in batch.statements:
                 self._execute(c, statement)
             self._write_interactions(c, batch)
-            if batch.new_segments:
-                c.execute(t.segments.insert(), list(batch.new_segments.values()))
+            self._insert(c, t.segments, list(batch.new_segments.values()))
             for closed in batch.segment_closes:
                 self._close_segment(c, closed)
-            if batch.decisions:
-                c.execute(t.pacing_decisions.insert(), batch.decisions)
-            if batch.idempotent:
-                c.execute(t.idempotency_keys.insert(), batch.idempotent)
+            self._insert(c, t.pacing_decisions, batch.decisions)
+            self._insert(c, t.idempotency_keys, batch.idempotent)
+
+    @staticmethod
+    def _insert(c: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        """Many rows through the driver's own executemany: the hot path of every batch, where
+        SQLAlchemy's per-row processing cost more than the database (bench/RESULTS.md)."""
+        if not rows:
+            return
+        names = list(rows[0])
+        postgres = c.dialect.name == "postgresql"
+        json_columns = {col.name for col in table.columns if isinstance(col.type, sa.JSON)}
+        mark = "%s" if postgres else "?"
+        quoted = ", ".join(f'"{name}"' for name in names)
+        sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join([mark] * len(names))})'
+        wrap = _json_param(postgres)
+        params = [
+            tuple(wrap(row[n]) if n in json_columns else row[n] for n in names) for row in rows
+        ]
+        cursor = c.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if postgres:  # COPY: the cheapest way in for many rows
+                with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+                    for row in params:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(sql, params)
+        finally:
+            cursor.close()
 
     def _execute(self, c: Connection, statement: Any) -> None:
         if not isinstance(statement, _Upsert):
@@ -316,8 +341,7 @@ class Store:
             c.execute(table.update().where(*where).values(**update))
 
     def _write_interactions(self, c: Connection, batch: _Batch) -> None:
-        if batch.new_interactions:
-            c.execute(t.interactions.insert(), list(batch.new_interactions.values()))
+        self._insert(c, t.interactions, list(batch.new_interactions.values()))
         i = t.interactions
         for interaction_id, values in batch.interaction_updates.items():
             c.execute(i.update().where(i.c.id == interaction_id).values(**values))
@@ -394,6 +418,14 @@ class Store:
                 sa.select(a.c.role, a.c.user_id).where(a.c.token_hash == hash_token(token))
             ).first()
         return (row.role, row.user_id) if row else None
+
+
+def _json_param(postgres: bool) -> Any:
+    if postgres:
+        from psycopg.types.json import Json
+
+        return lambda value: None if value is None else Json(value)
+    return lambda value: None if value is None else json.dumps(value)
 
 
 def hash_token(token: str) -> str:
