@@ -97,7 +97,11 @@ async def create_callback(
     the first answer; the same key with another body is a 409."""
     who.require(Role.SUPERVISOR, Role.AGENT)
     fields = object_body(body)
-    digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+    digest = (
+        hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+        if idempotency_key
+        else ""
+    )
     callback_request = parse_callback_request(
         fields, now=now(), queue_settings=settings_of(request), normalize=normalize_number
     )
