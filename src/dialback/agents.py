@@ -32,7 +32,7 @@ from dialback.domain.model import InteractionId, MediaType, Outcome, State
 class VirtualAgents:
     schedule: Callable[[float, Event], None]
     numbers_of: Callable[[InteractionId], int]
-    talk_seconds: Callable[[], float] = lambda: 240.0
+    talk_seconds: Callable[[InteractionId], float] = lambda _interaction: 240.0
     accept_seconds: float = 3.0
     acw_seconds: float = 30.0
     redial_seconds: float = 5.0
@@ -53,7 +53,10 @@ class VirtualAgents:
         elif isinstance(effect, DialResolved) and effect.agent_id is not None:
             self._heard(effect)
         elif isinstance(effect, ConnectToAgent):
-            self.schedule(self.talk_seconds(), AgentHungUp(effect.agent_id, effect.interaction_id))
+            self.schedule(
+                self.talk_seconds(effect.interaction_id),
+                AgentHungUp(effect.agent_id, effect.interaction_id),
+            )
         elif isinstance(effect, InteractionChanged):
             self._changed(event, effect)
 
@@ -62,7 +65,7 @@ class VirtualAgents:
         assert dial.agent_id is not None
         agent, callback = dial.agent_id, dial.interaction_id
         if dial.result.outcome is Outcome.LIVE_VOICE:
-            self.schedule(self.talk_seconds(), AgentHungUp(agent, callback))
+            self.schedule(self.talk_seconds(callback), AgentHungUp(agent, callback))
         elif self.dialed.get(callback, 0) < self.numbers_of(callback):
             self.schedule(self.redial_seconds, AgentDialed(agent, callback))
         else:

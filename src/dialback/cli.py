@@ -240,6 +240,60 @@ def _rows(
     return [(dict(key), value) for key, value in sorted(merged.items())]
 
 
+@app.command()
+def simulate(
+    workload: Annotated[
+        Path, typer.Argument(help="The workload file (TOML), see docs/simulator.md.")
+    ],
+    seed: Annotated[int | None, typer.Option(help="Override the workload's seed.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the figures per queue as JSON here.")
+    ] = None,
+) -> None:
+    """Run the engine on a virtual clock against a synthetic contact center (what-if)."""
+    from rich.progress import Progress
+
+    from dialback.sim.model import simulate as run_simulation
+    from dialback.sim.workload import load_workload
+
+    try:
+        plan = load_workload(workload)
+    except DialbackError as problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2) from None
+    console = Console()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("simulating", total=1.0)
+        _, figures = run_simulation(plan, seed, lambda done: progress.update(task, completed=done))
+    table = Table(
+        title=f"{plan.hours:g} simulated hours after {plan.warmup_minutes:g} min warm-up, "
+        f"seed {figures['seed']}"
+    )
+    names = [
+        "offered",
+        "answered",
+        "abandoned",
+        "mean_wait_seconds",
+        "p_wait",
+        "service_level",
+        "agent_occupancy",
+        "callbacks_requested",
+        "dials",
+        "cfc_offered",
+        "cfc_abandoned",
+    ]
+    table.add_column("queue")
+    for name in names:
+        table.add_column(name.replace("_", " "), justify="right")
+    for queue, row in figures["queues"].items():
+        table.add_row(
+            queue, *(f"{row[n]:.3g}" if isinstance(row[n], float) else str(row[n]) for n in names)
+        )
+    console.print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def _load_table(path: Path) -> PacingTable:
     text = path.read_text(encoding="utf-8")
     data: Any = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)

@@ -158,7 +158,7 @@ class Demo:
         self.agents = VirtualAgents(
             self.at,
             lambda callback: self.numbers[callback],
-            talk_seconds=lambda: TALK_SECONDS,
+            talk_seconds=lambda _interaction: TALK_SECONDS,
             accept_seconds=ACCEPT_SECONDS,
             acw_seconds=ACW_SECONDS,
             redial_seconds=REDIAL_SECONDS,

@@ -27,7 +27,7 @@ class VirtualClock:
     engine: Engine
     now: float = 0.0
     listeners: list[Listener] = field(default_factory=list)
-    _heap: list[tuple[float, int, Event]] = field(default_factory=list)
+    _heap: list[tuple[float, int, Event | Callable[[], None]]] = field(default_factory=list)
     _seq: int = 0
     _timers: dict[TimerKey, float] = field(default_factory=dict)
     refused: list[tuple[float, Event, DialbackError]] = field(default_factory=list)
@@ -41,6 +41,12 @@ class VirtualClock:
     def post(self, event: Event, at: float | None = None) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (self.now if at is None else at, self._seq, event))
+
+    def call_at(self, at: float, action: Callable[[], None]) -> None:
+        """Run ``action`` at ``at`` (in heap order with the events): a driver's own step, such as
+        a customer whose patience runs out looking whether they are still waiting."""
+        self._seq += 1
+        heapq.heappush(self._heap, (at, self._seq, action))
 
     def send(self, event: Event) -> list[Effect]:
         """Feed one event now, outside the heap."""
@@ -60,6 +66,11 @@ class VirtualClock:
         steps = 0
         while self._heap and self._heap[0][0] <= until and steps < max_steps:
             at, _, event = heapq.heappop(self._heap)
+            if callable(event):
+                self.now = max(self.now, at)
+                event()
+                steps += 1
+                continue
             if isinstance(event, TimerFired) and self._timers.get(event.key) != event.at:
                 continue  # cancelled or restarted
             if isinstance(event, TimerFired):

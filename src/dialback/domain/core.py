@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 from dialback.domain.effects import (
@@ -194,7 +193,7 @@ class Core:
         segment = interaction.open.pop((purpose, agent_id, media), None)
         if segment is None:
             return None
-        closed = replace(segment, end=self.now if at is None else at, how_ended=how, **details)
+        closed = segment.closed(self.now if at is None else at, how, **details)
         self.emit(SegmentClosed(closed))
         return closed
 

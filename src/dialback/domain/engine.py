@@ -414,7 +414,7 @@ class Engine(Core):
         wrapup = agent.acw[e.interaction_id]
         with self.changing(agent):
             del agent.acw[e.interaction_id]
-        closed = replace(wrapup, end=self.now, how_ended=HowEnded.WRAPPED_UP, wrapup_code=e.code)
+        closed = wrapup.closed(self.now, HowEnded.WRAPPED_UP, wrapup_code=e.code)
         self.emit(SegmentClosed(closed))
         if interaction is not None and interaction.state is State.ACW:
             if interaction.talked:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
+from dialback.domain.enums import Closed
 from dialback.domain.model import (
     AgentId,
     CallbackRequest,
@@ -18,7 +18,7 @@ from dialback.domain.model import (
 from dialback.domain.settings import QueueSettings
 
 
-class TimerKind(enum.Enum):
+class TimerKind(Closed):
     CALLBACK_DUE = "callback_due"  # a scheduled callback or a retry comes due
     ALERT_TIMEOUT = "alert_timeout"  # R-AF-1
     AUTO_DIAL = "auto_dial"  # R-AF-2

@@ -28,12 +28,12 @@ Definitions where Genesys' public text is thin (docs/decisions.md has the reason
 
 from __future__ import annotations
 
-import enum
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from dialback.domain.enums import Closed
 from dialback.domain.errors import ValueOutOfRange
 from dialback.domain.model import AgentId, ConversationId, DialId, MediaType, Outcome, QueueId
 from dialback.domain.settings import CallbackMode, ServiceLevel
@@ -302,7 +302,7 @@ def _latest(times: Sequence[float], before: float) -> float:
 
 
 # --- aggregation --------------------------------------------------------------------------------
-class GroupBy(enum.Enum):
+class GroupBy(Closed):
     QUEUE = "queueId"
     MEDIA = "mediaType"
     AGENT = "userId"

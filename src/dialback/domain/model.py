@@ -5,10 +5,10 @@ Times are seconds since the Unix epoch as ``float``; the shells convert to and f
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import NewType
 
+from dialback.domain.enums import Closed
 from dialback.domain.settings import DeliveryMode
 
 QueueId = NewType("QueueId", str)
@@ -18,12 +18,12 @@ ConversationId = NewType("ConversationId", str)
 DialId = NewType("DialId", str)
 
 
-class Presence(enum.Enum):
+class Presence(Closed):
     ON_QUEUE = "on_queue"
     OFF_QUEUE = "off_queue"
 
 
-class RoutingStatus(enum.Enum):
+class RoutingStatus(Closed):
     """Routing status of an agent (SPEC §1); ``OFF_QUEUE`` while the agent is not on queue."""
 
     IDLE = "idle"
@@ -32,12 +32,12 @@ class RoutingStatus(enum.Enum):
     OFF_QUEUE = "off_queue"
 
 
-class MediaType(enum.Enum):
+class MediaType(Closed):
     VOICE = "voice"
     CALLBACK = "callback"
 
 
-class Outcome(enum.Enum):
+class Outcome(Closed):
     """How call progress analysis ended a dial (SPEC §5)."""
 
     LIVE_VOICE = "LIVE_VOICE"
@@ -65,7 +65,7 @@ ANSWERED_OUTCOMES = frozenset(
 )
 
 
-class EndReason(enum.Enum):
+class EndReason(Closed):
     """Why an interaction ended, beyond the dial outcome it may carry."""
 
     HANDLED = "HANDLED"  # an agent talked to the customer and wrapped up
@@ -78,7 +78,7 @@ class EndReason(enum.Enum):
     ANSWERED_ELSEWHERE = "ANSWERED_ELSEWHERE"  # a PBX call answered outside dialback
 
 
-class State(enum.Enum):
+class State(Closed):
     """Where an interaction is. Every callback is always in exactly one of these."""
 
     SCHEDULED = "scheduled"  # waiting for its time (or a retry's time)

@@ -8,12 +8,12 @@ functions; every evaluation yields a ``PacingDecision`` (R-CF-4).
 from __future__ import annotations
 
 import bisect
-import enum
 import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from dialback.domain.enums import Closed
 from dialback.domain.errors import InvalidInput, InvalidType, ValueOutOfRange
 from dialback.domain.model import AgentId, InteractionId, QueueId
 from dialback.domain.settings import PacingTrigger
@@ -129,7 +129,7 @@ TRIGGERS: Mapping[PacingTrigger, Trigger] = {
 }
 
 
-class Reason(enum.Enum):
+class Reason(Closed):
     """Why an evaluation dialed or not (R-CF-4)."""
 
     DIALED = "dialed"

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
+from dialback.domain.enums import Closed
 from dialback.domain.errors import (
     CustomerFirstWithPreviewCampaign,
     CustomerFirstWithVoicemail,
@@ -25,12 +26,12 @@ from dialback.domain.errors import (
 )
 
 
-class CallbackMode(enum.Enum):
+class CallbackMode(Closed):
     AGENT_FIRST = "AgentFirst"
     CUSTOMER_FIRST = "CustomerFirst"
 
 
-class Reaction(enum.Enum):
+class Reaction(Closed):
     """What happens when call progress analysis says live voice or answering machine."""
 
     TRANSFER_TO_QUEUE = "TransferToQueue"
@@ -38,21 +39,21 @@ class Reaction(enum.Enum):
     HANG_UP = "HangUp"
 
 
-class PacingTrigger(enum.Enum):
+class PacingTrigger(Closed):
     """R-CF-3: ``IDLE`` also needs idle agents > outstanding dials; ``PACE`` is the formula."""
 
     IDLE = "Idle"
     PACE = "Pace"
 
 
-class DeliveryMode(enum.Enum):
+class DeliveryMode(Closed):
     """R-CF-10: whether an idle agent is held while a customer-first callback is dialed."""
 
     USE_AGENT_RESERVATION = "UseAgentReservation"
     NO_AGENT_RESERVATION = "NoAgentReservation"
 
 
-class ScoringMethod(enum.Enum):
+class ScoringMethod(Closed):
     TIMESTAMP_AND_PRIORITY = "TimestampAndPriority"
     PRIORITY_ONLY = "PriorityOnly"
 

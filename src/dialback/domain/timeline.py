@@ -22,10 +22,11 @@ Who owns which segments:
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
+from dialback.domain.enums import Closed
 from dialback.domain.model import (
     AgentId,
     ConversationId,
@@ -37,7 +38,7 @@ from dialback.domain.model import (
 )
 
 
-class Purpose(enum.Enum):
+class Purpose(Closed):
     CUSTOMER = "customer"
     ACD = "acd"
     DIALER = "dialer"
@@ -45,7 +46,7 @@ class Purpose(enum.Enum):
     FLOW = "flow"
 
 
-class SegmentType(enum.Enum):
+class SegmentType(Closed):
     """Genesys analytics segment types."""
 
     SCHEDULED = "scheduled"
@@ -61,7 +62,7 @@ class SegmentType(enum.Enum):
     SYSTEM = "system"
 
 
-class HowEnded(enum.Enum):
+class HowEnded(Closed):
     """How a segment ended, in our words; ``disconnect_type`` gives Genesys' word."""
 
     ANSWERED = "answered"  # an agent took the interaction (queue) or the alert (agent)
@@ -144,6 +145,30 @@ class Segment:
     wrapup_code: str | None = None
     greeting_end: float | None = None  # absolute time the customer's greeting ended
     flow_id: str | None = None
+
+    def closed(self, end: float, how: HowEnded | None, **details: Any) -> Segment:
+        """This segment ended at ``end``; ``details`` set the outcome, SIP code, dial id, wrap-up
+        code, greeting end or flow (what ``dataclasses.replace`` does, at a third of its cost in
+        a simulation's hot path)."""
+        return Segment(
+            self.conversation_id,
+            self.interaction_id,
+            self.purpose,
+            self.media,
+            self.type,
+            self.start,
+            self.queue_id,
+            self.customer_first,
+            self.agent_id,
+            end,
+            how,
+            details.get("outcome", self.outcome),
+            details.get("sip_code", self.sip_code),
+            details.get("dial_id", self.dial_id),
+            details.get("wrapup_code", self.wrapup_code),
+            details.get("greeting_end", self.greeting_end),
+            details.get("flow_id", self.flow_id),
+        )
 
     @property
     def disconnect_type(self) -> str | None:

@@ -74,7 +74,7 @@ class DemoCenter:
         self.agents = VirtualAgents(
             self.later,
             self._numbers,
-            talk_seconds=lambda: self.rng.expovariate(1 / 90),
+            talk_seconds=lambda _interaction: self.rng.expovariate(1 / 90),
             accept_seconds=3.0,
             acw_seconds=15.0,
         )

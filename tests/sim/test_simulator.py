@@ -1,0 +1,243 @@
+"""The simulator: workload validation, a seeded golden run, and one engine for two drivers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from dialback.cli import app
+from dialback.domain.errors import (
+    DialbackError,
+    InvalidChoice,
+    InvalidInput,
+    InvalidType,
+    MissingField,
+    UnknownField,
+)
+from dialback.sim.model import Simulation, simulate
+from dialback.sim.workload import load_workload, parse_workload
+
+HERE = Path(__file__).parent
+
+
+def test_seeded_golden_run_gives_exactly_the_stored_json(tmp_path: Path) -> None:
+    """Updated only on purpose: ``dialback simulate tests/sim/workload.toml --json
+    tests/sim/golden.json``."""
+    out = tmp_path / "figures.json"
+    result = CliRunner().invoke(app, ["simulate", str(HERE / "workload.toml"), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text() == (HERE / "golden.json").read_text()
+    figures = json.loads(out.read_text())["queues"]["support"]
+    assert figures["cfc_offered"] > 0 and figures["abandoned"] > 0 and figures["dials"] > 0
+
+
+def test_another_seed_gives_another_day() -> None:
+    workload = load_workload(HERE / "workload.toml")
+    _, first = simulate(workload, seed=1)
+    _, second = simulate(workload, seed=2)
+    assert first != second
+
+
+def test_one_engine_two_drivers_the_same_effects() -> None:
+    """Every event the simulator fed, fed again to a fresh engine through the unit tests'
+    virtual clock, gives the same effects (the simulator copies no engine rule)."""
+    from dialback.driver import VirtualClock
+
+    workload = parse_workload(
+        {
+            "simulation": {"hours": 1, "warmup_minutes": 0, "seed": 4},
+            "queue": [
+                {
+                    "name": "q",
+                    "mode": "CustomerFirst",
+                    "agents": 3,
+                    "arrivals_per_hour": 60,
+                    "handle_seconds": {"distribution": "exponential", "mean": 120},
+                    "patience_seconds": {"distribution": "exponential", "mean": 60},
+                    "callback_offer": {"after_wait_seconds": 20, "accept": 0.6},
+                    "outcomes": {"live_voice": 0.6, "busy": 0.2, "no_answer": 0.2},
+                    "max_retry_count": 1,
+                    "retry_delay_seconds": 60,
+                }
+            ],
+        }
+    )
+    sim = Simulation(workload, 4)
+    sim.record = []
+    seen: list[Any] = []
+    sim.clock.listeners.append(lambda _now, _event, effects: seen.append(effects))
+    sim.run()
+    assert len(sim.record) > 200
+    replay = VirtualClock.seeded(4, sim.record[0][0])
+    for at, event in sim.record:
+        replay.now = at
+        assert replay.send(event) == seen.pop(0)
+
+
+BAD = [
+    pytest.param(
+        {"simulation": {"hours": 1, "speed": 2}}, UnknownField, "simulation.speed", id="sim-key"
+    ),
+    pytest.param({"simulation": {}}, MissingField, "queue", id="no-queue"),
+    pytest.param(
+        {
+            "queue": [
+                {
+                    "name": "q",
+                    "arrivals_per_hour": 10,
+                    "handle_seconds": {"distribution": "exponential", "mean": 1},
+                }
+            ]
+        },
+        MissingField,
+        "queue[0].agents",
+        id="no-agents",
+    ),
+    pytest.param(
+        {
+            "queue": [
+                {
+                    "name": "q",
+                    "agents": 2,
+                    "arrivals_per_hour": 10,
+                    "handle_seconds": {"distribution": "gamma", "mean": 1},
+                }
+            ]
+        },
+        InvalidChoice,
+        "queue[0].handle_seconds.distribution",
+        id="distribution",
+    ),
+    pytest.param(
+        {
+            "queue": [
+                {
+                    "name": "q",
+                    "agents": 2,
+                    "arrivals_per_hour": 10,
+                    "handle_seconds": {"distribution": "fixed", "value": 1},
+                    "pacing_modifier": 11,
+                }
+            ]
+        },
+        InvalidInput,
+        "queue[0].pacing_modifier",
+        id="pacing",
+    ),
+    pytest.param(
+        {
+            "queue": [
+                {
+                    "name": "q",
+                    "agents": 2,
+                    "arrivals_per_hour": "many",
+                    "handle_seconds": {"distribution": "fixed", "value": 1},
+                }
+            ]
+        },
+        InvalidType,
+        "queue[0].arrivals_per_hour",
+        id="rate",
+    ),
+    pytest.param(
+        {
+            "queue": [
+                {
+                    "name": "q",
+                    "agents": 2,
+                    "arrivals_per_hour": 1,
+                    "handle_seconds": {"distribution": "fixed", "value": 1},
+                    "outcomes": {"live_voice": 0.5},
+                }
+            ]
+        },
+        InvalidInput,
+        "queue[0].outcomes",
+        id="shares",
+    ),
+    pytest.param(
+        {
+            "queue": [
+                {
+                    "name": "q",
+                    "agents": 2,
+                    "arrivals_per_hour": 1,
+                    "handle_seconds": {"distribution": "fixed", "value": 1},
+                    "outcomes": {"voicemail": 1.0},
+                }
+            ]
+        },
+        UnknownField,
+        "queue[0].outcomes.voicemail",
+        id="outcome",
+    ),
+    pytest.param(
+        {
+            "queue": [
+                {
+                    "name": "q",
+                    "agents": 2,
+                    "arrivals_per_hour": 1,
+                    "handle_seconds": {"distribution": "fixed", "value": 1},
+                    "callback_offer": {"after_wait_seconds": 5, "accept": 2},
+                }
+            ]
+        },
+        InvalidInput,
+        "queue[0].callback_offer.accept",
+        id="accept",
+    ),
+    pytest.param(
+        {
+            "queue": [
+                {
+                    "name": "q",
+                    "agents": 2,
+                    "arrivals_per_hour": 1,
+                    "handle_seconds": {"distribution": "fixed", "value": 1},
+                    "agentz": 3,
+                }
+            ]
+        },
+        UnknownField,
+        "queue[0].agentz",
+        id="typo",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "error", "field"), BAD)
+def test_a_bad_workload_names_the_key(
+    data: dict[str, Any], error: type[DialbackError], field: str
+) -> None:
+    with pytest.raises(error) as raised:
+        parse_workload(data)
+    assert raised.value.field == field
+
+
+def test_shifts_and_rates_per_interval_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(
+        "[simulation]\nhours = 2\nwarmup_minutes = 0\n[[queue]]\nname = 'q'\n"
+        "arrivals_per_hour = [60, 0, 120, 30]\n"
+        "handle_seconds = { distribution = 'lognormal', mean = 100, sd = 50 }\n"
+        "[[queue.shift]]\nstart = 0\nend = 1\nagents = 2\n"
+        "[[queue.shift]]\nstart = 1\nend = 2\nagents = 4\n"
+    )
+    workload = load_workload(path)
+    (queue,) = workload.queues
+    assert [s.agents for s in queue.shifts] == [2, 4]
+    assert queue.arrival_rate(0.6) == 0 and queue.arrival_rate(1.2) == 120
+    _, figures = simulate(workload)
+    assert figures["queues"]["q"]["offered"] > 0
+
+
+def test_cli_refuses_a_bad_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[simulation\n")
+    result = CliRunner().invoke(app, ["simulate", str(path)])
+    assert result.exit_code == 2 and "invalid_input" in result.output
