@@ -57,6 +57,7 @@ def queue(**fields: Any) -> dict[str, Any]:
     }
 
 
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize(
     ("agents", "per_hour", "mean", "hours", "seed"),
     [
@@ -87,6 +88,7 @@ def test_without_callbacks_or_abandons_the_model_matches_erlang_c(
     assert high - low < 0.3 * wait  # the interval is narrow enough to mean something
 
 
+@pytest.mark.timeout(600)
 def test_with_exponential_patience_abandons_match_erlang_a() -> None:
     agents, per_hour, mean, patience = 5, 330, 60, 90
     workload = parse_workload(
