@@ -51,17 +51,9 @@ from dialback.domain.model import (
 from dialback.domain.timeline import Purpose, SegmentType, Timeline
 from dialback.driver import VirtualClock
 from dialback.sim.workload import QueueSpec, Workload
+from dialback.telephony.simulated import SIP
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z: a fixed origin, so runs replay exactly
-SIP = {
-    Outcome.BUSY: 486,
-    Outcome.NO_ANSWER: 487,
-    Outcome.SIT_INVALID_NUMBER: 404,
-    Outcome.SIT_NO_CIRCUIT: 503,
-    Outcome.REJECTED: 603,
-    Outcome.ERROR: 500,
-    Outcome.SIT_OTHER: 500,
-}
 
 
 @dataclass
