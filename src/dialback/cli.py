@@ -294,6 +294,62 @@ def simulate(
         json_out.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+@app.command()
+def sweep(
+    workload: Annotated[Path, typer.Argument(help="The workload file (TOML).")],
+    pacing: Annotated[str, typer.Option(help="Pacing modifiers: 1-10, or 1,2.5,5.")] = "1-10",
+    modes: Annotated[str, typer.Option(help="Callback modes, comma-separated.")] = (
+        "AgentFirst,CustomerFirst"
+    ),
+    replications: Annotated[int, typer.Option(help="Independent runs per combination.")] = 20,
+    workers: Annotated[int | None, typer.Option(help="Local processes (default: CPUs).")] = None,
+    dask: Annotated[
+        str | None, typer.Option(help="A Dask scheduler address to run on instead.")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the summary here.")] = None,
+) -> None:
+    """Every pacing modifier x mode, with replications in parallel: means and 95% intervals."""
+    import tomllib
+
+    from rich.progress import Progress
+
+    from dialback.sim.sweep import FIGURES, pacing_range
+    from dialback.sim.sweep import sweep as run_sweep
+    from dialback.sim.workload import parse_workload
+
+    try:
+        data = tomllib.loads(workload.read_text(encoding="utf-8"))
+        parse_workload(data)
+        modifiers = pacing_range(pacing)
+    except (DialbackError, ValueError) as problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2) from None
+    console = Console()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("sweeping", total=1.0)
+        summary = run_sweep(
+            data,
+            modifiers,
+            [m.strip() for m in modes.split(",")],
+            replications,
+            workers=workers,
+            dask=dask,
+            progress=lambda done, total: progress.update(task, completed=done / total),
+        )
+    for queue, rows in summary["queues"].items():
+        table = Table(title=f"{queue}: means with 95% intervals over {replications} runs")
+        for column in ("mode", "pacing", *FIGURES):
+            table.add_column(column.replace("_", " "), justify="right")
+        for row in rows:
+            cells = [
+                f"{row[n]['mean']:.3g} [{row[n]['low']:.3g}, {row[n]['high']:.3g}]" for n in FIGURES
+            ]
+            table.add_row(row["mode"], f"{row['pacing_modifier']:g}", *cells)
+        console.print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def _load_table(path: Path) -> PacingTable:
     text = path.read_text(encoding="utf-8")
     data: Any = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
