@@ -38,7 +38,7 @@ from dialback.domain.model import (
     Outcome,
     Presence,
 )
-from dialback.domain.timeline import Purpose, Timeline
+from dialback.domain.timeline import Purpose, SegmentOpened, Timeline
 
 from .harness import Q, World
 
@@ -482,3 +482,48 @@ def test_r_m_3_aggregates_fold_the_same_observations(seconds: int) -> None:
     assert summed == totals(found)["tTalk"].sum == 3 * 47
     assert all(r.interval_end - r.interval_start == seconds for r in rows)
     assert all(r.interval_start % seconds == 0 for r in rows)
+
+
+def test_r_m_4_metrics_from_stored_segments_equal_the_live_ones() -> None:
+    """Segments written as rows and read back give the same metrics: nothing else is needed."""
+    from dialback.store.repository import _segment_from, _segment_row
+
+    s = Scenario(cf(maxRetryCount=1, retryDelaySeconds=60))
+    (a1,) = s.agents
+    cb = s.w.callback("cb")
+    s.at(2).send(DialCompleted(s.dial(1), DialResult(Outcome.BUSY, 486)))
+    s.at(70).send(DialCompleted(s.dial(2), DialResult(Outcome.LIVE_VOICE, 200, 0.2, 1.0, 1.0)))
+    s.at(72).send(AlertAccepted(a1, cb))
+    s.at(100).send(AgentHungUp(a1, cb))
+    live = s.timeline().conversations[ConversationId("c-cb")]
+    rows = [_segment_row(segment) for segment in live.segments()]
+    stored = Timeline()
+    stored.apply(SegmentOpened(_segment_from(_Row(row))) for row in rows)
+    again = stored.conversations[ConversationId("c-cb")]
+    assert observations(again) == observations(live)
+    assert stitch(again) == stitch(live)
+
+
+def test_r_m_5_one_stitched_row_joins_request_dials_and_agent() -> None:
+    s = Scenario(cf(maxRetryCount=1, retryDelaySeconds=60))
+    (a1,) = s.agents
+    cb = s.w.callback("cb")
+    s.at(2).send(DialCompleted(s.dial(1), DialResult(Outcome.NO_ANSWER, 487)))
+    s.at(70).send(DialCompleted(s.dial(2), DialResult(Outcome.LIVE_VOICE, 200, 0.2, 1.0, 1.0)))
+    s.at(75).send(AlertAccepted(a1, cb))
+    record = stitch(s.timeline().conversations[ConversationId("c-cb")])
+    assert [(d.outcome, d.sip_code) for d in record.dials] == [
+        (Outcome.NO_ANSWER, 487),
+        (Outcome.LIVE_VOICE, 200),
+    ]
+    assert (record.gross_wait, record.net_wait) == (75, 5)  # queued at 0; converted at 70
+    assert record.greeting_end is not None and record.greeting_end - s.t0 == 70  # 69 + 1.0
+    assert record.greeting_end_to_agent == 5
+    assert record.agent_id == "a1" and record.ended is None  # still talking
+
+
+class _Row:
+    """A stored row as the reader sees it: columns as attributes."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
