@@ -307,6 +307,9 @@ def sweep(
         str | None, typer.Option(help="A Dask scheduler address to run on instead.")
     ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the summary here.")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write report.html and PNG plots into this folder.")
+    ] = None,
 ) -> None:
     """Every pacing modifier x mode, with replications in parallel: means and 95% intervals."""
     import tomllib
@@ -348,6 +351,10 @@ def sweep(
         console.print(table)
     if json_out is not None:
         json_out.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if report is not None:
+        from dialback.sim.report import write_report
+
+        console.print(f"report: {write_report(summary, report)}")
 
 
 def _load_table(path: Path) -> PacingTable:

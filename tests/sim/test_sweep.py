@@ -67,3 +67,18 @@ def test_cli_sweep_writes_json(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text())["queues"]["support"][0]["replications"] == 2
+
+
+def test_report_writes_plots_and_a_page(tmp_path: Path) -> None:
+    from dialback.sim.report import PLOTS, write_report
+
+    data = tomllib.loads((HERE / "workload.toml").read_text())
+    data["simulation"]["hours"] = 1
+    summary = sweep(data, [2.0, 8.0], ["AgentFirst", "CustomerFirst"], 2, workers=2)
+    page = write_report(summary, tmp_path / "report")
+    text = page.read_text()
+    for name in PLOTS:
+        image = tmp_path / "report" / f"support-{name}.png"
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert image.name in text
+    assert text.count("<tr>") == 1 + 4  # header and one row per mode and modifier
