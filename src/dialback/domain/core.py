@@ -253,7 +253,6 @@ class Core:
         if when is None or when <= self.now:
             self.enqueue(interaction)
             return
-        interaction.due_time = when
         self.set_state(interaction, State.SCHEDULED)
         # A retry's wait stays inside the queue visit: the open interact ends without a verdict.
         self.open_segment(interaction, Purpose.ACD, MediaType.CALLBACK, SegmentType.SCHEDULED)
@@ -322,8 +321,8 @@ class Core:
             routing.withdraw_offer(self, interaction, requeue=False)
         elif interaction.state is State.CONNECTED and interaction.agent_id is not None:
             self.to_acw(interaction)
-        if self.open_kind(interaction, Purpose.ACD, interaction.media) is SegmentType.INTERACT:
-            self.close_segment(interaction, Purpose.ACD, interaction.media, how=how)
+        # Waiting in the queue, or for a retry inside a queue visit: either way the visit ends.
+        self.close_segment(interaction, Purpose.ACD, interaction.media, how=how)
 
     def end(
         self,

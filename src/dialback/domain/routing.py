@@ -13,7 +13,7 @@ from dialback.domain.effects import OfferToAgent, RevokeOffer
 from dialback.domain.events import TimerKind
 from dialback.domain.model import DialResult, EndReason, MediaType, Outcome, State
 from dialback.domain.ordering import QueueKey
-from dialback.domain.state import AgentState, Interaction, QueueState
+from dialback.domain.state import AgentKey, AgentState, Interaction, QueueState
 from dialback.domain.timeline import HowEnded, Purpose, SegmentType
 
 if TYPE_CHECKING:
@@ -22,16 +22,33 @@ if TYPE_CHECKING:
 
 def agent_for(core: Core, queue: QueueState, interaction: Interaction) -> AgentState | None:
     """R-OW-3: the longest-idle routable preferred agent, else the longest-idle routable
-    member."""
-    best: tuple[QueueKey | tuple[int, float, int], AgentState] | None = None
+    member. An agent still wrapping up this very interaction is passed over (it would hold the
+    same interaction twice)."""
+    best: tuple[AgentKey, AgentState] | None = None
     for agent_id in interaction.preferred:
         key = queue.pool.priority_of(agent_id)
-        if key is not None and (best is None or key < best[0]):
+        wrapping = interaction.id in core.agents[agent_id].acw
+        if key is not None and not wrapping and (best is None or key < best[0]):
             best = (key, core.agents[agent_id])
     if best is not None:
         return best[1]
+    return _longest_idle(core, queue, interaction)
+
+
+def _longest_idle(core: Core, queue: QueueState, interaction: Interaction) -> AgentState | None:
     head = queue.pool.peek()
-    return core.agents[head[0]] if head is not None else None
+    if head is None:
+        return None
+    agent = core.agents[head[0]]
+    if interaction.id not in agent.acw:
+        return agent
+    # Rare: the longest-idle agent is wrapping up this interaction. Look past it, then put it
+    # back where it was.
+    queue.pool.remove(agent.id)
+    try:
+        return _longest_idle(core, queue, interaction)
+    finally:
+        queue.pool.push(agent.id, head[1])
 
 
 def route_queue(core: Core, queue: QueueState) -> None:
@@ -46,17 +63,22 @@ def route_queue(core: Core, queue: QueueState) -> None:
 
 def route_agent(core: Core, agent: AgentState) -> None:
     """Give a routable agent the best of its owned callbacks and its queues' heads (R-O-1
-    across queues: priority, then entry time). A head whose preferred agent is routable goes to
-    that agent instead (R-OW-3), and the loop looks again."""
+    across queues: priority, then entry time), leaving aside what it is still wrapping up. A
+    head whose preferred agent is routable goes to that agent instead (R-OW-3), and the loop
+    looks again."""
     while agent.routable:
         best: tuple[QueueKey, Interaction, QueueState | None] | None = None
         owned = agent.owned.peek()
-        if owned is not None:
+        if owned is not None and owned[0] not in agent.acw:
             best = (owned[1], core.interactions[owned[0]], None)
         for queue_id in agent.queues:
             queue = core.queues[queue_id]
             head = queue.waiting.peek()
-            if head is not None and (best is None or head[1] < best[0]):
+            if (
+                head is not None
+                and head[0] not in agent.acw
+                and (best is None or head[1] < best[0])
+            ):
                 best = (head[1], core.interactions[head[0]], queue)
         if best is None:
             return

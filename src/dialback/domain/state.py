@@ -41,7 +41,6 @@ class Interaction:
     request: CallbackRequest | None = None  # callbacks only
     caller_number: str | None = None  # voice calls only
     key: QueueKey | None = None  # R-O-3: fixed once it enters a queue
-    due_time: float | None = None
     agent_id: AgentId | None = None  # the agent it is offered to or held by
     reserved_agent: AgentId | None = None  # R-CF-10
     dial_id: DialId | None = None
@@ -68,8 +67,9 @@ class Interaction:
 
     @property
     def customer_connected(self) -> bool:
-        """R-C-5: a customer is on the line with us (talking, or waiting after conversion)."""
-        return self.on_call or self.converted or (self.media is MediaType.VOICE)
+        """R-C-5: a customer is on the line with us: an agent-first call, or a voice interaction
+        (a live call, or a customer-first callback after conversion)."""
+        return self.on_call or self.media is MediaType.VOICE
 
 
 @dataclass(slots=True, eq=False)

@@ -250,3 +250,20 @@ def test_customer_hang_up_without_a_customer_on_the_line_is_refused() -> None:
     with pytest.raises(InteractionEnded):
         w.send(CustomerHungUp(cb))
     assert w.last(cb).media is MediaType.CALLBACK
+
+
+def test_r_c_5_a_callback_rescheduled_to_now_is_not_offered_to_the_agent_wrapping_it_up() -> None:
+    w = World()
+    w.queue()
+    a1, a2 = w.agents(2, capacity=2)
+    w.send(AgentPresenceChanged(a2, Presence.OFF_QUEUE))
+    cb = w.callback("cb")
+    w.send(AlertAccepted(a1, cb))
+    w.send(CallbackRescheduled(cb, scheduled_time=w.now))  # a1 goes to after-call work on it
+    assert cb in w.engine.agents[a1].acw
+    assert w.last(cb).state is State.WAITING  # not offered back to a1 while a1 wraps it up
+    w.send(AgentPresenceChanged(a2, Presence.ON_QUEUE))
+    assert order_of_offers(w)[-1] == cb and w.of(OfferToAgent)[-1].agent_id == a2
+    w.send(AgentPresenceChanged(a2, Presence.OFF_QUEUE))
+    w.send(WrapUpCompleted(a1, cb, "moved"))
+    assert w.of(OfferToAgent)[-1].agent_id == a1  # free of it, a1 may take it again
