@@ -81,6 +81,7 @@ def _throwaway() -> str | None:
         check=True,
         capture_output=True,
     )
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # runs after the stop below
     atexit.register(
         subprocess.run,
         [*prefix, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"],
