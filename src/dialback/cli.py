@@ -249,6 +249,10 @@ def simulate(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the figures per queue as JSON here.")
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Write report.html with the waiting queue over the day here."),
+    ] = None,
 ) -> None:
     """Run the engine on a virtual clock against a synthetic contact center (what-if)."""
     from rich.progress import Progress
@@ -264,7 +268,9 @@ def simulate(
     console = Console()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("simulating", total=1.0)
-        _, figures = run_simulation(plan, seed, lambda done: progress.update(task, completed=done))
+        sim, figures = run_simulation(
+            plan, seed, lambda done: progress.update(task, completed=done)
+        )
     table = Table(
         title=f"{plan.hours:g} simulated hours after {plan.warmup_minutes:g} min warm-up, "
         f"seed {figures['seed']}"
@@ -292,6 +298,11 @@ def simulate(
     console.print(table)
     if json_out is not None:
         json_out.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if report is not None:
+        from dialback.sim.report import write_simulation_report
+
+        page = write_simulation_report(figures, sim.waiting_over_day(), report)
+        console.print(f"report: {page}")
 
 
 @app.command()

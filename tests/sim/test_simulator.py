@@ -241,3 +241,47 @@ def test_cli_refuses_a_bad_file(tmp_path: Path) -> None:
     path.write_text("[simulation\n")
     result = CliRunner().invoke(app, ["simulate", str(path)])
     assert result.exit_code == 2 and "invalid_input" in result.output
+
+
+def test_waiting_over_day_obeys_littles_law() -> None:
+    """The time-average number waiting is arrivals per second x mean wait (L = lambda W), from
+    the same timeline; checked over the whole day with nobody left waiting at the end."""
+    data = {
+        "simulation": {"hours": 6, "warmup_minutes": 0, "seed": 3},
+        "queue": [
+            {
+                "name": "q",
+                "mode": "AgentFirst",
+                "agents": 10,
+                "arrivals_per_hour": [100, 100, 150, 150, 100, 100] + [0] * 6,
+                "handle_seconds": {"distribution": "exponential", "mean": 300},
+                "patience_seconds": {"distribution": "exponential", "mean": 300},
+            }
+        ],
+    }
+    sim, figures = simulate(parse_workload(data))
+    series = sim.waiting_over_day(step=600)["q"]
+    assert (
+        series["hours"][:3] == pytest.approx([0.0, 1 / 6, 2 / 6], abs=1e-6)
+        and len(series["hours"]) == 36
+    )
+    assert series["callback"] == [0.0] * 36
+    area = sum(series["voice"]) * 600  # caller-seconds spent waiting
+    waits = [o.value for o in sim.observations() if o.name == "tWait"]  # answered or not
+    assert len(waits) == figures["queues"]["q"]["offered"] > 300
+    assert figures["queues"]["q"]["abandoned"] > 0
+    assert area == pytest.approx(sum(waits), rel=1e-4)  # the series is rounded to 1e-6
+    busier = sum(series["voice"][6:12])  # hour 1..2 at 150/h against hour 0..1 at 100/h
+    assert busier > sum(series["voice"][:6])
+    assert series["voice"][-1] == 0.0  # arrivals stop after 3 hours; the queue drains
+
+
+def test_simulate_report_draws_the_waiting_queue(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["simulate", str(HERE / "workload.toml"), "--report", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "r" / "report.html").read_text()
+    image = tmp_path / "r" / "support-waiting.png"
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.name in page
+    assert "cfc_offered" in page and "mean_wait_seconds" in page

@@ -82,3 +82,40 @@ def test_report_writes_plots_and_a_page(tmp_path: Path) -> None:
         assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert image.name in text
     assert text.count("<tr>") == 1 + 4  # header and one row per mode and modifier
+    waiting = tmp_path / "report" / "support-waiting.png"
+    assert waiting.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and waiting.name in text
+    for row in summary["queues"]["support"]:
+        series = row["waiting_over_day"]
+        assert len(series["hours"]) == len(series["mean"]) == 6  # 1.5 h in 15-minute intervals
+        assert all(v >= 0 for v in series["mean"]) and max(series["mean"]) > 0
+
+
+def test_sweep_on_a_dask_cluster_gives_the_local_answer() -> None:
+    """``--dask SCHEDULER``: a real ``distributed`` scheduler and worker on loopback run the same
+    replications (same seeds) as the local process pool, so the summaries are equal."""
+    from distributed import LocalCluster
+
+    data = tomllib.loads((HERE / "workload.toml").read_text())
+    data["simulation"]["hours"] = 1
+    local = sweep(data, [3.0], ["CustomerFirst"], 2, workers=2)
+    with LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=1,
+        threads_per_worker=2,
+        processes=False,
+        protocol="tcp",
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://127.0.0.1:")
+        seen: list[tuple[int, int]] = []
+        remote = sweep(
+            data,
+            [3.0],
+            ["CustomerFirst"],
+            2,
+            dask=address,
+            progress=lambda done, total: seen.append((done, total)),
+        )
+    assert remote == local
+    assert seen == [(1, 2), (2, 2)]

@@ -236,6 +236,31 @@ class Simulation:
             if self.warm <= o.emitted < self.end
         ]
 
+    def waiting_over_day(self, step: float = 900.0) -> dict[str, dict[str, list[float]]]:
+        """Mean number waiting in each queue per ``step`` seconds from the start of the day
+        (warm-up included), from the timeline's ACD segments: ``voice`` counts callers on the
+        line (converted customer-first callbacks included), ``callback`` the callbacks waiting
+        to be offered or dialed. Scheduled callbacks not yet due are not waiting."""
+        bins = math.ceil((self.end - START) / step)
+        series = {
+            q: {"hours": [i * step / 3600 for i in range(bins)], "voice": [0.0] * bins}
+            | {"callback": [0.0] * bins}
+            for q in self.specs
+        }
+        for conversation in self.timeline.conversations.values():
+            for s in conversation.segments():
+                if s.purpose is not Purpose.ACD or s.type is not SegmentType.INTERACT:
+                    continue
+                into = series[s.queue_id]["voice" if s.media is MediaType.VOICE else "callback"]
+                start, end = s.start - START, min(s.end or self.end, self.end) - START
+                for b in range(int(start // step), min(bins, math.ceil(end / step))):
+                    overlap = min(end, (b + 1) * step) - max(start, b * step)
+                    into[b] += max(0.0, overlap) / step
+        return {
+            self.specs[q].name: {k: [round(v, 6) for v in vs] for k, vs in found.items()}
+            for q, found in series.items()
+        }
+
     def figures(self) -> dict[str, Any]:
         found = self.observations()
         result: dict[str, Any] = {}

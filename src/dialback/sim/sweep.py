@@ -75,19 +75,28 @@ def pacing_range(text: str) -> list[float]:
     return sorted(set(values))
 
 
-def run_one(data: Mapping[str, Any], run: Run) -> dict[str, dict[str, float]]:
-    """One simulation of the workload with every queue set to the run's mode and modifier."""
+def run_one(data: Mapping[str, Any], run: Run) -> dict[str, dict[str, Any]]:
+    """One simulation of the workload with every queue set to the run's mode and modifier: its
+    figures, and ``waiting`` (mean number waiting, voice and callbacks, per 15 minutes)."""
     queues = [{**q, "mode": run.mode, "pacing_modifier": run.pacing} for q in data.get("queue", [])]
     workload = parse_workload({**data, "queue": queues})
-    _, figures = simulate(workload, seed=run.seed)
+    sim, figures = simulate(workload, seed=run.seed)
+    series = sim.waiting_over_day()
     found = {}
     for name, q in figures["queues"].items():
         offered = q["cfc_offered"]
+        waiting = series[name]
         found[name] = {
             "service_level": q["service_level"],
             "mean_wait_seconds": q["mean_wait_seconds"],
             "cfc_abandon_rate": q["cfc_abandoned"] / offered if offered else 0.0,
             "agent_occupancy": q["agent_occupancy"],
+            "waiting": {
+                "hours": waiting["hours"],
+                "count": [
+                    v + c for v, c in zip(waiting["voice"], waiting["callback"], strict=True)
+                ],
+            },
         }
     return found
 
@@ -130,9 +139,19 @@ def sweep(
                 rows.append(
                     {"mode": mode, "pacing_modifier": p, "replications": len(mine)}
                     | {name: interval([m[name] for m in mine]) for name in FIGURES}
+                    | {"waiting_over_day": _mean_series([m["waiting"] for m in mine])}
                 )
         summary[queue] = rows
     return {"seed": base, "replications": replications, "queues": summary}
+
+
+def _mean_series(series: list[dict[str, list[float]]]) -> dict[str, list[float]]:
+    """The replications' mean number waiting per interval."""
+    counts = [s["count"] for s in series]
+    return {
+        "hours": series[0]["hours"],
+        "mean": [round(statistics.fmean(at), 6) for at in zip(*counts, strict=True)],
+    }
 
 
 def _execute(
@@ -141,11 +160,16 @@ def _execute(
     workers: int | None,
     dask: str | None,
     progress: Callable[[int, int], None] | None,
-) -> Iterable[tuple[Run, dict[str, dict[str, float]]]]:
+) -> Iterable[tuple[Run, dict[str, dict[str, Any]]]]:
     if dask:
-        from dask.distributed import Client  # type: ignore[import-not-found]
+        try:
+            from distributed import Client
+        except ImportError as missing:
+            raise RuntimeError(
+                "--dask needs Dask's distributed: pip install 'dialback[cluster]'"
+            ) from missing
 
-        with Client(dask) as client:
+        with Client(dask) as client:  # type: ignore[no-untyped-call]
             futures = [client.submit(run_one, dict(data), run, pure=False) for run in runs]
             for i, (run, future) in enumerate(zip(runs, futures, strict=True)):
                 yield run, future.result()
