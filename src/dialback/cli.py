@@ -402,5 +402,67 @@ def pacing_table(
     Console().print(out)
 
 
+@app.command()
+def cpa(
+    files: Annotated[
+        list[Path], typer.Argument(help="Recordings of answered calls: WAV, or raw u-law/A-law.")
+    ],
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
+    setting: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--amd",
+            help="An amd.conf setting, e.g. --amd maximum_number_of_words=3 (milliseconds).",
+        ),
+    ] = None,
+) -> None:
+    """Classify recorded audio offline: live voice, answering machine, fax, SIT or silence."""
+    from dataclasses import replace
+
+    from dialback.telephony.cpa.amd import AmdSettings
+    from dialback.telephony.cpa.analyzer import CpaSettings, classify
+    from dialback.telephony.cpa.audio import UnreadableAudio, load
+
+    amd = AmdSettings()
+    for item in setting or []:
+        name, _, value = item.partition("=")
+        if name not in AmdSettings.names() or not value.strip().isdigit():
+            typer.echo(
+                f"error: --amd {item!r}: expected NAME=INTEGER with NAME one of "
+                f"{', '.join(AmdSettings.names())}",
+                err=True,
+            )
+            raise typer.Exit(2)
+        amd = replace(amd, **{name: int(value)})
+    settings = CpaSettings(amd=amd)
+    table = Table(title="call progress analysis")
+    for column in ("file", "outcome", "cause", "decided s", "greeting start s", "greeting end s"):
+        table.add_column(column)
+    failed = False
+    for path in files:
+        try:
+            result = classify(load(path), settings)
+        except (OSError, UnreadableAudio) as problem:
+            typer.echo(f"error: {path}: {problem}", err=True)
+            failed = True
+            continue
+        row = {
+            "file": str(path),
+            "outcome": result.outcome.value,
+            "cause": result.cause,
+            "decidedSeconds": round(result.decided, 3),
+            "greetingStartSeconds": result.greeting_start,
+            "greetingEndSeconds": result.greeting_end,
+        }
+        if json_out:
+            typer.echo(json.dumps(row))
+        else:
+            table.add_row(*("" if v is None else str(v) for v in row.values()))
+    if not json_out:
+        Console().print(table)
+    if failed:
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()
