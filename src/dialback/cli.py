@@ -464,5 +464,41 @@ def cpa(
         raise typer.Exit(1)
 
 
+@app.command()
+def dial(
+    uri: Annotated[str, typer.Argument(help="Whom to call: sip:number@trunk-host[:port].")],
+    caller_id: Annotated[str, typer.Option(help="The From user (caller ID).")] = "dialback",
+    ring_timeout: Annotated[
+        float, typer.Option(help="Seconds of ringing before CANCEL (US rules: 15 or more).")
+    ] = 30.0,
+    local_ip: Annotated[str, typer.Option(help="Our address for SIP and RTP.")] = "127.0.0.1",
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Place one call through SIP and print its outcome: what an engineer uses to test a trunk."""
+    import asyncio
+
+    from dialback.telephony.sip.message import MalformedMessage, host_port
+    from dialback.telephony.sip.uac import DialSettings
+    from dialback.telephony.sip.uac import dial as place
+
+    try:
+        host_port(uri)
+    except MalformedMessage as problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2) from None
+    settings = DialSettings(ring_timeout=ring_timeout, local_ip=local_ip)
+    report = asyncio.run(place(uri, caller_id=caller_id, settings=settings))
+    found = report.as_json()
+    if json_out:
+        typer.echo(json.dumps(found))
+        return
+    table = Table(title=f"dial {uri}")
+    table.add_column("field")
+    table.add_column("value")
+    for key, value in found.items():
+        table.add_row(key, "" if value is None else str(value))
+    Console().print(table)
+
+
 if __name__ == "__main__":
     app()

@@ -250,3 +250,24 @@ def test_cli_cpa_classifies_files(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "NAME=INTEGER" in bad.output
     missing = CliRunner().invoke(app, ["cpa", str(tmp_path / "nope.wav")])
     assert missing.exit_code == 1
+
+
+def test_sip_messages_parse_and_build() -> None:
+    from dialback.telephony.sip.message import MalformedMessage, host_port, parse, sdp_media
+
+    raw = (
+        b"SIP/2.0 200 OK\r\nv: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx\r\n"
+        b"f: <sip:a@h>;tag=1\r\nt: <sip:b@h>;tag=2\r\ni: abc\r\nCSeq: 1 INVITE\r\n"
+        b"Record-Route: <sip:p1;lr>, <sip:p2;lr>\r\nRecord-Route: <sip:p3;lr>\r\n"
+        b"Content-Length: 49\r\n\r\nv=0\r\nm=audio 4000 RTP/AVP 0 8\r\nc=IN IP4 1.2.3.4\r\n"
+    )
+    message = parse(raw)
+    assert message.is_response and message.status == 200 and message.method == "INVITE"
+    assert message.all("record-route") == ["<sip:p1;lr>", "<sip:p2;lr>", "<sip:p3;lr>"]
+    assert sdp_media(message.body) == ("1.2.3.4", 4000, [0, 8])
+    assert parse(message.encode()).get("call-id") == "abc"
+    assert host_port("sip:15551234567@10.0.0.1:5080;transport=udp") == ("10.0.0.1", 5080)
+    assert host_port("sip:trunk.example") == ("trunk.example", 5060)
+    for bad in (b"HELLO\r\n\r\n", b"SIP/2.0 200 OK\r\nVia: x\r\n\r\n", b"\xff\xfe"):
+        with pytest.raises(MalformedMessage):
+            parse(bad)

@@ -1,0 +1,182 @@
+"""sipp (Debian's sip-tester) as the called party, one scenario per behaviour, rendered from a
+template because sipp reads audio paths, pauses and status codes when it loads a scenario."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+HEAD = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="{name}">\n'
+INVITE = """<recv request="INVITE" crlf="true"/>
+<send><![CDATA[
+SIP/2.0 100 Trying
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+"""
+RESPONSE = """<send><![CDATA[
+SIP/2.0 {status}
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+[last_Record-Route:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+{sdp_headers}
+{sdp}]]></send>
+"""
+SDP = """v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [rtpstream_audio_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+a=ptime:20
+a=sendrecv
+"""
+END_CALL = """<recv request="BYE"/>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+"""
+
+
+def _response(status: str, sdp: bool) -> str:
+    if sdp:
+        return RESPONSE.format(
+            status=status,
+            sdp_headers="Content-Type: application/sdp\nContent-Length: [len]\n",
+            sdp=SDP,
+        )
+    return RESPONSE.format(status=status, sdp_headers="Content-Length: 0\n", sdp="")
+
+
+def answer(audio: Path | None, ring_ms: int = 300) -> str:
+    """Rings, answers, plays ``audio`` (raw u-law) after the ACK, waits for our BYE."""
+    play = (
+        f'<nop><action><exec rtp_stream="{audio.resolve()},1,0"/></action></nop>\n' if audio else ""
+    )
+    return (
+        HEAD.format(name="answer")
+        + INVITE
+        + _response("180 Ringing", False)
+        + f'<pause milliseconds="{ring_ms}"/>\n'
+        + _response("200 OK", True).replace("<send>", '<send retrans="500">', 1)
+        + '<recv request="ACK"/>\n'
+        + play
+        + END_CALL
+        + "</scenario>\n"
+    )
+
+
+def reject(status: str, early_audio: Path | None = None, pause_ms: int = 200) -> str:
+    """Rejects with ``status`` (after a 183 with ``early_audio`` if given)."""
+    early = ""
+    if early_audio is not None:
+        early = (
+            _response("183 Session Progress", True)
+            + f'<nop><action><exec rtp_stream="{early_audio.resolve()},1,0"/></action></nop>\n'
+        )
+    return (
+        HEAD.format(name="reject")
+        + INVITE
+        + early
+        + f'<pause milliseconds="{pause_ms}"/>\n'
+        + _response(status, False)
+        + '<recv request="ACK"/>\n'
+        + "</scenario>\n"
+    )
+
+
+def ring_forever() -> str:
+    """Rings until CANCEL, then 200 to the CANCEL and 487 to the INVITE."""
+    return (
+        HEAD.format(name="ring")
+        + INVITE.replace(
+            '<recv request="INVITE" crlf="true"/>',
+            '<recv request="INVITE" crlf="true"><action><ereg regexp="[0-9]+" search_in="hdr" '
+            'header="CSeq:" assign_to="invcseq"/></action></recv>',
+        )
+        + _response("180 Ringing", False)
+        + '<recv request="CANCEL" timeout="120000"/>\n'
+        + """<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+<send><![CDATA[
+SIP/2.0 487 Request Terminated
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+CSeq: [$invcseq] INVITE
+Content-Length: 0
+
+]]></send>
+<recv request="ACK"/>
+</scenario>
+"""
+    )
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def sipp(scenario: str, folder: Path, calls: int = 1) -> Iterator[int]:
+    """Run sipp as a UAS on a free loopback port for the scenario; yields the port."""
+    assert shutil.which("sipp"), "sipp is not installed"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "scenario.xml"
+    path.write_text(scenario)
+    port = free_udp_port()
+    log = (folder / "sipp.log").open("wb")
+    process = subprocess.Popen(
+        [
+            "sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1",
+            "-m", str(calls), "-nostdin", "-trace_err", "-error_file", str(folder / "err.log"),
+            "-timeout", "60s", "-timeout_error",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        cwd=folder,
+    )  # fmt: skip
+    time.sleep(0.3)  # sipp binds its socket
+    try:
+        yield port
+    finally:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()

@@ -1,0 +1,172 @@
+"""Real SIP calls over loopback (issue 6): dialback's UAC dials sipp, which answers with recorded
+audio, rejects, or rings; every outcome comes back classified. Ten calls at once, an unreachable
+trunk, a malformed response and an answer without RTP end with clear outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from dialback.domain.model import Outcome
+from dialback.telephony.cpa.audio import ulaw_encode
+from dialback.telephony.sip.uac import DialReport, DialSettings, dial
+
+from . import corpus, sipp
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+QUICK = DialSettings(ring_timeout=1.5, transaction_timeout=2.0, media_timeout=1.5)
+
+
+@pytest.fixture(scope="module")
+def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    missing = corpus.missing_tools() + ([] if shutil.which("sipp") else ["sipp"])
+    if missing:
+        message = f"MISSING {', '.join(missing)}: the SIP integration tests were SKIPPED"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    folder = tmp_path_factory.mktemp("audio")
+    made = {
+        "human": corpus.cat(corpus.silence(0.3), corpus.speak("Hello?", "en-us", 150),
+                            corpus.silence(4)),
+        "machine": corpus.cat(corpus.silence(0.3), corpus.speak(corpus.MACHINE_TEXTS[0], "en-gb",
+                              170), corpus.silence(1)),
+        "fax": corpus.cat(corpus.silence(0.2), corpus.tone(2100, 3.0)),
+        "sit": corpus.cat(corpus.silence(0.1), corpus.sit("IC"),
+                          corpus.speak(corpus.ANNOUNCEMENT, "en-us", 160)),
+        "silence": corpus.silence(5),
+    }  # fmt: skip
+    paths = {}
+    for name, samples in made.items():
+        paths[name] = folder / f"{name}.ulaw"
+        paths[name].write_bytes(ulaw_encode(samples))
+    return paths
+
+
+def call(scenario: str, folder: Path, settings: DialSettings = QUICK) -> DialReport:
+    with sipp.sipp(scenario, folder) as port:
+        return asyncio.run(dial(f"sip:15551230000@127.0.0.1:{port}", settings=settings))
+
+
+@pytest.mark.parametrize(
+    ("played", "outcome"),
+    [
+        ("human", Outcome.LIVE_VOICE),
+        ("machine", Outcome.ANSWERING_MACHINE),
+        ("fax", Outcome.FAX),
+        ("sit", Outcome.SIT_INVALID_NUMBER),
+        ("silence", Outcome.NO_ANSWER),
+    ],
+)
+def test_answered_calls_are_classified_from_their_audio(
+    audio: dict[str, Path], tmp_path: Path, played: str, outcome: Outcome
+) -> None:
+    report = call(sipp.answer(audio[played]), tmp_path, DialSettings(ring_timeout=10))
+    assert report.outcome is outcome, report
+    assert report.sip_code == 200 and report.answered_after is not None
+    assert report.answered_after == pytest.approx(0.3, abs=0.25)  # sipp rings 300 ms
+    assert report.decided_after is not None and report.decided_after <= 3.0
+    if outcome is Outcome.LIVE_VOICE:
+        assert report.greeting_start == pytest.approx(0.3, abs=0.1)
+        start, end = report.greeting_start, report.greeting_end
+        assert start is not None and end is not None and end > start
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [
+        ("486 Busy Here", Outcome.BUSY),
+        ("404 Not Found", Outcome.SIT_INVALID_NUMBER),
+        ("480 Temporarily Unavailable", Outcome.NO_ANSWER),
+        ("503 Service Unavailable", Outcome.SIT_NO_CIRCUIT),
+        ("603 Decline", Outcome.REJECTED),
+    ],
+)
+def test_rejections_map_to_outcomes(
+    audio: dict[str, Path], tmp_path: Path, status: str, outcome: Outcome
+) -> None:
+    report = call(sipp.reject(status), tmp_path)
+    assert (report.outcome, report.sip_code) == (outcome, int(status[:3]))
+
+
+def test_ringing_without_answer_is_cancelled(audio: dict[str, Path], tmp_path: Path) -> None:
+    report = call(sipp.ring_forever(), tmp_path)
+    assert (report.outcome, report.sip_code, report.cause) == (
+        Outcome.NO_ANSWER,
+        487,
+        "RING-TIMEOUT",
+    )
+
+
+def test_sit_in_early_media_decides_before_the_404(audio: dict[str, Path], tmp_path: Path) -> None:
+    report = call(sipp.reject("404 Not Found", early_audio=audio["sit"], pause_ms=2500), tmp_path)
+    assert (report.outcome, report.cause) == (Outcome.SIT_INVALID_NUMBER, "SIT-IC")
+
+
+def test_an_answer_without_rtp_is_an_error(audio: dict[str, Path], tmp_path: Path) -> None:
+    report = call(sipp.answer(None), tmp_path)
+    assert (report.outcome, report.sip_code, report.cause) == (Outcome.ERROR, 200, "NO-RTP")
+
+
+def test_an_unreachable_trunk_is_an_error(audio: dict[str, Path]) -> None:
+    port = sipp.free_udp_port()  # nobody listens there
+    report = asyncio.run(dial(f"sip:1@127.0.0.1:{port}", settings=QUICK))
+    assert report.outcome is Outcome.ERROR and report.sip_code is None
+
+
+def test_a_malformed_response_is_counted_and_ends_in_error(audio: dict[str, Path]) -> None:
+    """A trunk that answers every request with garbage."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.settimeout(3)
+        port = server.getsockname()[1]
+
+        def garbage() -> None:
+            try:
+                while True:
+                    _, addr = server.recvfrom(65535)
+                    server.sendto(b"SIP/2.0 2OO OK\r\nVia: ???\r\n\r\n", addr)
+            except OSError:
+                return
+
+        thread = threading.Thread(target=garbage, daemon=True)
+        thread.start()
+        report = asyncio.run(dial(f"sip:1@127.0.0.1:{port}", settings=QUICK))
+    assert (report.outcome, report.cause) == (Outcome.ERROR, "MALFORMED-RESPONSE")
+    assert report.malformed >= 1
+
+
+def test_ten_calls_at_once_with_mixed_outcomes(audio: dict[str, Path], tmp_path: Path) -> None:
+    plan = [
+        (sipp.answer(audio["human"]), Outcome.LIVE_VOICE),
+        (sipp.answer(audio["machine"]), Outcome.ANSWERING_MACHINE),
+        (sipp.answer(audio["fax"]), Outcome.FAX),
+        (sipp.answer(audio["human"], ring_ms=900), Outcome.LIVE_VOICE),
+        (sipp.reject("486 Busy Here"), Outcome.BUSY),
+        (sipp.reject("404 Not Found"), Outcome.SIT_INVALID_NUMBER),
+        (sipp.ring_forever(), Outcome.NO_ANSWER),
+        (sipp.answer(audio["sit"]), Outcome.SIT_INVALID_NUMBER),
+        (sipp.reject("503 Service Unavailable"), Outcome.SIT_NO_CIRCUIT),
+        (sipp.answer(audio["machine"], ring_ms=600), Outcome.ANSWERING_MACHINE),
+    ]
+    settings = DialSettings(ring_timeout=4, transaction_timeout=5)
+    with ExitStack() as stack:
+        ports = [
+            stack.enter_context(sipp.sipp(scenario, tmp_path / str(n)))
+            for n, (scenario, _) in enumerate(plan)
+        ]
+
+        async def all_calls() -> list[DialReport]:
+            return await asyncio.gather(
+                *(dial(f"sip:{n}@127.0.0.1:{p}", settings=settings) for n, p in enumerate(ports))
+            )
+
+        reports = asyncio.run(all_calls())
+    assert [r.outcome for r in reports] == [expected for _, expected in plan]
