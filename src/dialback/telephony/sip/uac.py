@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import struct
 import time
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from dialback.telephony.sip.message import (
 )
 
 T1 = 0.5
+CANCEL_WAIT = 4.0  # seconds to wait for the final response after our CANCEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +273,7 @@ class Call:
         retransmit, interval = self.started + T1, T1
         ring_deadline = self.started + s.ring_timeout
         give_up = self.started + s.transaction_timeout
-        cancelled = False
+        cancelled, cancel_deadline = False, math.inf
         early_task = asyncio.ensure_future(self._early_media(early))
         try:
             while True:
@@ -279,25 +281,24 @@ class Call:
                 if not self.provisional and now >= give_up:
                     reason = "MALFORMED-RESPONSE" if self.malformed else "TIMEOUT"
                     return self._report(Outcome.ERROR, None, reason)
-                if early.result is not None and not cancelled and self.provisional:
-                    self._cancel()
-                    cancelled = True
-                if not cancelled and now >= ring_deadline and self.provisional:
-                    self._cancel()
-                    cancelled = True
-                wake = min(
-                    give_up if not self.provisional else ring_deadline + s.transaction_timeout,
-                    retransmit if not self.provisional else ring_deadline,
-                )
-                if cancelled:
-                    wake = max(wake, now + T1)
+                if (
+                    self.provisional
+                    and not cancelled
+                    and (early.result is not None or now >= ring_deadline)
+                ):
+                    self._cancel()  # a SIT in early media, or rung long enough
+                    cancelled, cancel_deadline = True, now + CANCEL_WAIT
+                if self.provisional:  # look at early media's verdict every 100 ms
+                    wake = min(ring_deadline, cancel_deadline, now + 0.1)
+                else:
+                    wake = min(give_up, retransmit)
                 got = await self._receive(max(wake, now + 0.02))
                 if got is None:
                     if not self.provisional and loop.time() >= retransmit:
                         self._send(invite, self.destination)
                         interval = min(interval * 2, 4.0)
                         retransmit = loop.time() + interval
-                    elif cancelled and loop.time() > ring_deadline + s.transaction_timeout:
+                    elif cancelled and loop.time() >= cancel_deadline:
                         if early.result is not None:  # we hung up on the announcement
                             return self._report(early.result[0], None, early.result[1])
                         return self._report(Outcome.NO_ANSWER, None, "CANCELLED-NO-487")
