@@ -46,8 +46,7 @@ a=rtpmap:0 PCMU/8000
 a=ptime:20
 a=sendrecv
 """
-END_CALL = """<recv request="BYE"/>
-<send><![CDATA[
+OK = """<send><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
@@ -58,6 +57,7 @@ Content-Length: 0
 
 ]]></send>
 """
+END_CALL = '<recv request="BYE"/>\n' + OK
 
 
 def _response(status: str, sdp: bool) -> str:
@@ -118,17 +118,8 @@ def ring_forever() -> str:
         )
         + _response("180 Ringing", False)
         + '<recv request="CANCEL" timeout="120000"/>\n'
+        + OK
         + """<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-<send><![CDATA[
 SIP/2.0 487 Request Terminated
 [last_Via:]
 [last_From:]

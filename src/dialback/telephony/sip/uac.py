@@ -328,8 +328,10 @@ class Call:
 
     async def _early_media(self, early: EarlyMedia) -> None:
         while early.result is None:
-            data, _ = await self.rtp.protocol.queue.get()  # type: ignore[misc]
-            for frame in self.rtp.frames(data):
+            item = await self.rtp.protocol.queue.get()
+            if isinstance(item, Exception):
+                continue  # an ICMP error on the media socket: the signalling decides
+            for frame in self.rtp.frames(item[0]):
                 early.feed(frame)
 
     def _cancel(self) -> None:
