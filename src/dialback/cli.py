@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +17,12 @@ from dialback.domain.errors import DialbackError
 from dialback.domain.metrics import GroupBy, Observation, Stats, aggregate, observations, stitch
 from dialback.domain.pacing import PacingTable
 from dialback.domain.timeline import Timeline
+
+if TYPE_CHECKING:
+    from dialback.domain.model import AgentId
+    from dialback.service.runtime import Runtime
+    from dialback.telephony.cpa.audio import Samples
+    from dialback.telephony.port import Dialer, Report
 
 app = typer.Typer(help="dialback: callbacks that keep the customer's place.", no_args_is_help=True)
 
@@ -72,9 +79,33 @@ def serve(
         Path | None, typer.Option(help="Append every simulated dial to this file (JSON lines).")
     ] = None,
     access_log: Annotated[bool, typer.Option(help="Log every HTTP request.")] = False,
+    sip: Annotated[
+        str | None,
+        typer.Option(help="Dial through this SIP trunk (sip:host:port) instead of the simulator."),
+    ] = None,
+    sip_ip: Annotated[str, typer.Option(help="Our address for SIP and RTP.")] = "127.0.0.1",
+    ring_timeout: Annotated[
+        float, typer.Option(help="SIP: seconds of ringing before CANCEL (US rules: 15 or more).")
+    ] = 30.0,
+    hold_audio: Annotated[
+        Path | None,
+        typer.Option(help="SIP: what a customer waiting for an agent hears (wav or raw u-law)."),
+    ] = None,
+    flow: Annotated[
+        list[str] | None,
+        typer.Option(help="SIP: FLOW_ID=sip:uri, where TransferToFlow sends a call (repeatable)."),
+    ] = None,
+    sip_user: Annotated[
+        str | None, typer.Option(help="SIP: user name for a trunk that challenges (401/407).")
+    ] = None,
+    sip_password: Annotated[
+        str | None, typer.Option(envvar="DIALBACK_SIP_PASSWORD", help="SIP: its password.")
+    ] = None,
 ) -> None:
-    """Run the service: REST API, timers and the simulated carrier (SQLite by default)."""
+    """Run the service: REST API, timers and the simulated carrier (SQLite by default), or a SIP
+    trunk with ``--sip``."""
     import gc
+    import logging
     import random
 
     import uvicorn
@@ -86,13 +117,26 @@ def serve(
     from dialback.store.repository import Store
     from dialback.telephony.simulated import SimulatedCarrier
 
+    def simulated(report: Report) -> Dialer:
+        return SimulatedCarrier(report, random.Random(), speed=speed, log_path=carrier_log)
+
+    dialer_factory: Callable[[Report], Dialer] = simulated
+    if sip is not None:
+        dialer_factory = _sip_dialer(
+            lambda: runtime,
+            sip,
+            sip_ip,
+            ring_timeout,
+            hold_audio,
+            flow or [],
+            sip_user,
+            sip_password,
+        )
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     engine = connect(db)
     migrate(engine)
     store = Store(engine)
-    runtime = Runtime(
-        store,
-        lambda report: SimulatedCarrier(report, random.Random(), speed=speed, log_path=carrier_log),
-    )
+    runtime = Runtime(store, dialer_factory)
 
     async def started() -> None:
         # The engine keeps every live callback in memory: move what startup built out of the
@@ -116,6 +160,68 @@ def serve(
         log_level="info",
         access_log=access_log,
     )
+
+
+def _sip_dialer(
+    runtime: Callable[[], Runtime],
+    trunk: str,
+    local_ip: str,
+    ring_timeout: float,
+    hold_audio: Path | None,
+    flows: list[str],
+    user: str | None,
+    password: str | None,
+) -> Callable[[Report], Dialer]:
+    """The SIP adapter's factory, every option checked before the service starts."""
+    from dialback.telephony.cpa.audio import UnreadableAudio, load
+    from dialback.telephony.sip.dialer import SipDialer
+    from dialback.telephony.sip.digest import Credentials
+    from dialback.telephony.sip.message import MalformedMessage, host_port
+    from dialback.telephony.sip.uac import DialSettings
+
+    try:
+        host_port(trunk)
+    except MalformedMessage as problem:
+        raise typer.BadParameter(str(problem), param_hint="--sip") from None
+    mapping: dict[str, str] = {}
+    for item in flows:
+        flow_id, _, uri = item.partition("=")
+        try:
+            host_port(uri)
+        except MalformedMessage:
+            raise typer.BadParameter(
+                f"expected FLOW_ID=sip:uri, got {item!r}", param_hint="--flow"
+            ) from None
+        mapping[flow_id] = uri
+    try:
+        hold = load(hold_audio) if hold_audio is not None else default_hold()
+    except (OSError, UnreadableAudio) as problem:
+        raise typer.BadParameter(str(problem), param_hint="--hold-audio") from None
+    if (user is None) != (password is None):
+        raise typer.BadParameter("give both --sip-user and --sip-password, or neither")
+    settings = DialSettings(
+        ring_timeout=ring_timeout,
+        local_ip=local_ip,
+        credentials=Credentials(user, password) if user and password is not None else None,
+    )
+
+    def address(agent_id: AgentId) -> str | None:
+        agent = runtime().engine.agents.get(agent_id)
+        return agent.address if agent else None
+
+    return lambda report: SipDialer(report, trunk, address, mapping, hold, settings)
+
+
+def default_hold() -> Samples:
+    """Hold audio when none is given: a soft two-note chime every four seconds."""
+    import numpy as np
+
+    rate = 8000
+    t = np.arange(int(0.4 * rate)) / rate
+    fade = np.minimum(1.0, (0.4 - t) * 10)
+    notes = [np.sin(2 * np.pi * f * t) * fade * 3000 for f in (523.25, 659.25)]
+    chime = np.concatenate([*notes, np.zeros(int(3.2 * rate))])
+    return chime.astype(np.int16)
 
 
 def _shown(effect: Effect, verbose: bool) -> bool:

@@ -54,6 +54,7 @@ def user_json(request: Request, user_id: str) -> dict[str, Any]:
         "capacity": agent.capacity,
         "queues": [{"id": q} for q in agent.queues],
         "routingStatus": {"status": agent.status.value.upper()},
+        "sipUri": agent.address,
         "selfUri": f"/api/v2/users/{user_id}",
     }
 
@@ -61,7 +62,8 @@ def user_json(request: Request, user_id: str) -> dict[str, Any]:
 @router.post("")
 async def create_user(request: Request, who: Auth, body: JsonBody) -> dict[str, Any]:
     """Create an agent. Genesys' other user fields (email, …) are accepted and ignored; ``capacity``
-    (ext) is how many interactions the agent holds at once (default 1)."""
+    (ext) is how many interactions the agent holds at once (default 1); ``sipUri`` (ext) is the
+    agent's phone, where ``dialback serve --sip`` puts the customer through."""
     who.require()
     fields = object_body(body)
     name = fields.get("name")
@@ -70,9 +72,26 @@ async def create_user(request: Request, who: Auth, body: JsonBody) -> dict[str, 
     capacity = fields.get("capacity", 1)
     if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= 25:
         raise ApiError(422, "value_out_of_range", "capacity is 1..25", "capacity")
+    address = fields.get("sipUri")
+    if address is not None and not _is_sip_uri(address):
+        raise ApiError(422, "invalid_sip_uri", "expected sip:user@host[:port]", "sipUri")
     user_id = new_id()
-    await runtime(request).submit(AgentRegistered(AgentId(user_id), capacity, name.strip()))
+    await runtime(request).submit(
+        AgentRegistered(AgentId(user_id), capacity, name.strip(), address)
+    )
     return user_json(request, user_id)
+
+
+def _is_sip_uri(value: object) -> bool:
+    from dialback.telephony.sip.message import MalformedMessage, host_port
+
+    if not isinstance(value, str) or len(value) > 256 or any(c.isspace() for c in value):
+        return False
+    try:
+        host_port(value)
+    except MalformedMessage:
+        return False
+    return True
 
 
 @router.get("/{user_id}")

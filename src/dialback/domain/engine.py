@@ -158,7 +158,9 @@ class Engine(Core):
             raise DuplicateId(f"agent {e.agent_id} exists", field="agent_id")
         if e.capacity < 1:
             raise InvalidInput("capacity must be at least 1", field="capacity")
-        self.agents[e.agent_id] = AgentState(e.agent_id, e.capacity, available_since=self.now)
+        self.agents[e.agent_id] = AgentState(
+            e.agent_id, e.capacity, available_since=self.now, address=e.address
+        )
 
     def _agent_joined(self, e: AgentJoinedQueue) -> None:
         agent, queue = self.agent(e.agent_id), self.queue(e.queue_id)

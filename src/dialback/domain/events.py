@@ -49,6 +49,7 @@ class AgentRegistered:
     agent_id: AgentId
     capacity: int = 1  # interactions held at once, alerts and after-call work included
     name: str = ""  # for people; the engine does not use it
+    address: str | None = None  # the agent's phone (a SIP URI), where calls are put through
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,7 @@ class AgentState:
     reserved_for: InteractionId | None = None
     available_since: float = 0.0
     owned: IndexedHeap[InteractionId, QueueKey] = field(default_factory=IndexedHeap)
+    address: str | None = None  # the agent's phone (SIP URI); telephony's, not routing's
 
     @property
     def load(self) -> int:

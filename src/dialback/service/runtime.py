@@ -35,6 +35,7 @@ from dialback.domain.effects import (
 from dialback.domain.engine import Engine
 from dialback.domain.errors import DialbackError
 from dialback.domain.events import (
+    AgentHungUp,
     CallbackRequested,
     CallbackRequestedOnCall,
     CallbackRescheduled,
@@ -139,6 +140,8 @@ class Runtime:
                 await self._writer
         for task in list(self._tasks):
             task.cancel()
+        if hasattr(self, "dialer"):
+            await self.dialer.close()
 
     # --- taking events --------------------------------------------------------------------------
     async def submit(self, event: Event, *, idempotent: Idempotent | None = None) -> Accepted:
@@ -150,7 +153,7 @@ class Runtime:
         await self._queue.put(_Item(event, future, idempotent))
         return await future
 
-    async def report(self, event: DialRang | DialCompleted | CustomerHungUp) -> None:
+    async def report(self, event: DialRang | DialCompleted | CustomerHungUp | AgentHungUp) -> None:
         """Telephony's reports: a late one about a dial already settled changes nothing."""
         await self.submit_quietly(event)
 

@@ -11,11 +11,12 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from dialback.domain.effects import PlaceCall
-from dialback.domain.events import CustomerHungUp, DialCompleted, DialRang
+from dialback.domain.events import AgentHungUp, CustomerHungUp, DialCompleted, DialRang
 from dialback.domain.model import AgentId, DialId, InteractionId
 
-Report = Callable[[DialRang | DialCompleted | CustomerHungUp], Awaitable[object]]
-"""How telephony reports ringing, the outcome of a dial, or a customer hanging up."""
+Report = Callable[[DialRang | DialCompleted | CustomerHungUp | AgentHungUp], Awaitable[object]]
+"""How telephony reports ringing, the outcome of a dial, a customer or an agent's phone hanging
+up."""
 
 
 class Dialer(Protocol):
@@ -35,4 +36,8 @@ class Dialer(Protocol):
 
     def has_customer(self, interaction_id: InteractionId) -> bool:
         """Whether the customer of this interaction is still on a call with us."""
+        ...
+
+    async def close(self) -> None:
+        """The service is stopping: end what is in progress."""
         ...

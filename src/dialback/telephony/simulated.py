@@ -120,6 +120,11 @@ class SimulatedCarrier:
     def has_customer(self, interaction_id: InteractionId) -> bool:
         return interaction_id in self.customers
 
+    async def close(self) -> None:
+        for task in self.dials.values():
+            task.cancel()
+        self.dials.clear()
+
     async def customer_hangs_up(self, interaction_id: InteractionId) -> None:
         self.customers.discard(interaction_id)
         await self.report(CustomerHungUp(interaction_id))

@@ -58,6 +58,20 @@ def ulaw_encode(samples: npt.NDArray[np.integer]) -> bytes:
     return ((code ^ mask) & 0xFF).astype(np.uint8).tobytes()
 
 
+_ALAW_SEGMENT_ENDS = np.array([0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF])
+
+
+def alaw_encode(samples: npt.NDArray[np.integer]) -> bytes:
+    """16-bit linear to A-law (G.711: 13-bit magnitude, eight segments, even bits inverted)."""
+    v = samples.astype(np.int32) >> 3
+    mask = np.where(v >= 0, 0xD5, 0x55)
+    v = np.where(v >= 0, v, -v - 1)
+    segment = np.searchsorted(_ALAW_SEGMENT_ENDS, v)
+    shift = np.where(segment < 2, 1, segment)
+    code = np.where(segment >= 8, 0x7F, (segment << 4) | ((v >> np.minimum(shift, 7)) & 0x0F))
+    return ((code ^ mask) & 0xFF).astype(np.uint8).tobytes()
+
+
 def resample(samples: npt.NDArray[np.floating] | Samples, rate: int) -> Samples:
     """To 8 kHz by band-limited (FFT) resampling; a whole file at once."""
     if rate == RATE:

@@ -1,0 +1,201 @@
+"""The Dialer port over SIP: ``dialback serve --sip sip:trunk-host:port``.
+
+- **place**: INVITE ``sip:<number>@<trunk>`` with the queue's caller ID. A customer-first dial is
+  analysed (call progress analysis decides the outcome); an agent-first dial is the agent's own:
+  the answer is the outcome, and the customer is put through to the agent's phone at once.
+- A customer who answers with a live voice or an answering machine stays on the line, hearing
+  the hold audio, until the engine decides: **connect** calls the agent's SIP address and relays
+  RTP between the two legs; **transfer_to_flow** does the same with the flow's SIP address;
+  **hang_up** sends BYE to every leg of the interaction.
+- What the far ends do comes back as events: ringing (``DialRang``), the outcome
+  (``DialCompleted`` with the SIP code and the greeting times), the customer hanging up
+  (``CustomerHungUp``), and the agent hanging up their phone (``AgentHungUp``).
+
+dialback stays in the media path of a bridged call (a back-to-back user agent relaying RTP)
+rather than joining the legs with re-INVITEs: see docs/decisions.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dialback.domain.effects import PlaceCall
+from dialback.domain.events import AgentHungUp, CustomerHungUp, DialCompleted, DialRang
+from dialback.domain.model import AgentId, DialId, DialResult, InteractionId, Outcome
+from dialback.telephony.cpa.audio import Samples
+from dialback.telephony.port import Report
+from dialback.telephony.sip.message import host_port
+from dialback.telephony.sip.uac import Call, DialReport, DialSettings, bridge
+
+log = logging.getLogger("dialback.sip")
+
+
+def trunk_target(trunk: str, number: str) -> str:
+    """``sip:<number>@host:port`` for a number dialled through ``trunk`` (``sip:host[:port]``)."""
+    host, port = host_port(trunk)
+    host = f"[{host}]" if ":" in host else host
+    return f"sip:{number}@{host}:{port}"
+
+
+@dataclass
+class SipDialer:
+    report: Report
+    trunk: str
+    agent_address: Callable[[AgentId], str | None]
+    flows: Mapping[str, str] = field(default_factory=dict)
+    hold: Samples | None = None
+    settings: DialSettings = field(default_factory=DialSettings)
+    agent_ring_seconds: float = 30.0
+    dials: dict[DialId, Call] = field(default_factory=dict)
+    customers: dict[InteractionId, Call] = field(default_factory=dict)
+    far_legs: dict[InteractionId, Call] = field(default_factory=dict)  # an agent's or a flow's
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        host_port(self.trunk)  # a clear error now for a trunk that is not a sip: URI
+
+    def _spawn(self, work: Awaitable[object]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- the port -------------------------------------------------------------------------------
+    def place(self, call: PlaceCall) -> None:
+        leg = Call(
+            trunk_target(self.trunk, call.number),
+            caller_id=call.caller_id or "anonymous",
+            caller_name=call.caller_id_name,
+            callback_id=call.interaction_id,
+            settings=self.settings,
+            keep=True,
+            analyze=call.agent_id is None,
+            on_ringing=lambda: self._spawn(self.report(DialRang(call.dial_id))),
+        )
+        self.dials[call.dial_id] = leg
+        self._spawn(self._dial(call, leg))
+
+    async def _dial(self, call: PlaceCall, leg: Call) -> None:
+        try:
+            report = await leg.run()
+        except Exception:  # a bug of ours must not lose the dial: the engine hears ERROR
+            log.exception("dial %s failed", call.dial_id)
+            report = DialReport(Outcome.ERROR, None, "INTERNAL")
+        self.dials.pop(call.dial_id, None)
+        log.info("dial %s to %s: %s (%s)", call.dial_id, call.number, report.outcome, report.cause)
+        if leg.up:
+            self._hold(call.interaction_id, leg)
+        result = DialResult(
+            report.outcome,
+            report.sip_code,
+            report.greeting_start,
+            report.greeting_end,
+            report.decided_after or 0.0,
+        )
+        await self.report(DialCompleted(call.dial_id, result))
+        if leg.up and call.agent_id is not None:  # agent-first: the agent's own call
+            self.connect(call.interaction_id, call.agent_id)
+
+    def _hold(self, interaction_id: InteractionId, leg: Call) -> None:
+        """The customer is ours: hold audio until an agent or a flow takes the call."""
+        self.customers[interaction_id] = leg
+        leg.rtp.hold = self.hold
+        leg.on_ended = lambda cause: self._customer_left(interaction_id, leg, cause)
+
+    def _customer_left(self, interaction_id: InteractionId, leg: Call, cause: str) -> None:
+        if self.customers.get(interaction_id) is leg:
+            del self.customers[interaction_id]
+        far = self.far_legs.pop(interaction_id, None)
+        if far is not None:
+            self._spawn(far.hang_up())
+        log.info("customer of %s hung up (%s)", interaction_id, cause)
+        self._spawn(self.report(CustomerHungUp(interaction_id)))
+
+    def cancel(self, dial_id: DialId) -> None:
+        leg = self.dials.get(dial_id)
+        if leg is not None:
+            leg.cancel()
+
+    def connect(self, interaction_id: InteractionId, agent_id: AgentId) -> None:
+        address = self.agent_address(agent_id)
+        if address is None:
+            log.warning("agent %s has no SIP address: %s stays on hold", agent_id, interaction_id)
+            return
+        self._spawn(self._join(interaction_id, address, agent_id))
+
+    def transfer_to_flow(self, interaction_id: InteractionId, flow_id: str) -> None:
+        address = self.flows.get(flow_id)
+        if address is None:
+            log.error("no SIP address for flow %s: hanging up %s", flow_id, interaction_id)
+            self.hang_up(interaction_id)
+            return
+        self._spawn(self._join(interaction_id, address, None))
+
+    async def _join(
+        self, interaction_id: InteractionId, address: str, agent: AgentId | None
+    ) -> None:
+        """Call ``address`` (an agent's phone, or a flow) and relay RTP with the customer."""
+        customer = self.customers.get(interaction_id)
+        if customer is None or not customer.up:
+            log.warning("%s has no customer on the line to connect", interaction_id)
+            return
+        settings = DialSettings(
+            ring_timeout=self.agent_ring_seconds,
+            transaction_timeout=self.settings.transaction_timeout,
+            kept_media_timeout=self.settings.kept_media_timeout,
+            local_ip=self.settings.local_ip,
+            credentials=self.settings.credentials,
+        )
+        far = Call(
+            address,
+            caller_id=customer.caller_id,
+            callback_id=interaction_id,
+            settings=settings,
+            keep=True,
+            analyze=False,
+        )
+        report = await far.run()
+        if not far.up:
+            log.error("%s did not answer for %s: %s", address, interaction_id, report.cause)
+            return  # the customer stays on hold; the agent's desktop can still hang up
+        if not customer.up:  # the customer left while the phone rang
+            await far.hang_up()
+            return
+        self.far_legs[interaction_id] = far
+        bridge(customer, far)
+        far.on_ended = lambda cause: self._far_left(interaction_id, far, agent, cause)
+        log.info("%s connected to %s", interaction_id, address)
+
+    def _far_left(
+        self, interaction_id: InteractionId, far: Call, agent: AgentId | None, cause: str
+    ) -> None:
+        if self.far_legs.get(interaction_id) is far:
+            del self.far_legs[interaction_id]
+        if agent is not None:
+            self._spawn(self.report(AgentHungUp(agent, interaction_id)))
+        self.hang_up(interaction_id)
+
+    def hang_up(self, interaction_id: InteractionId) -> None:
+        for legs in (self.customers, self.far_legs):
+            leg = legs.pop(interaction_id, None)
+            if leg is not None:
+                self._spawn(leg.hang_up())
+
+    def knows_dial(self, dial_id: DialId) -> bool:
+        return dial_id in self.dials
+
+    def has_customer(self, interaction_id: InteractionId) -> bool:
+        leg = self.customers.get(interaction_id)
+        return leg is not None and leg.up
+
+    async def close(self) -> None:
+        """Hang up every leg (the service is stopping)."""
+        for interaction_id in list(self.customers) + list(self.far_legs):
+            self.hang_up(interaction_id)
+        for leg in list(self.dials.values()):
+            leg.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)

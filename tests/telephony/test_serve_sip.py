@@ -1,0 +1,199 @@
+"""A customer-first callback end to end through ``dialback serve --sip`` (issue 6): the customer
+(sipp) answers and says hello, call progress analysis hears a live voice, the engine converts the
+callback and offers it to the agent, the agent accepts, dialback calls the agent's phone (baresip)
+and relays RTP between the two legs; the agent's recording holds the customer's voice."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+
+from dialback.telephony.cpa.audio import RATE, ulaw_encode
+
+from ..integration.conftest import eventually, ok
+from . import baresip, corpus, sipp
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CUSTOMER_TONE = 1400.0  # what the customer "says" after hello: easy to find in a recording
+AGENT_TONE = 700.0
+
+
+@pytest.fixture(scope="module")
+def tools() -> None:
+    missing = corpus.missing_tools() + [t for t in ("sipp", "baresip") if not shutil.which(t)]
+    if missing:
+        message = f"MISSING {', '.join(missing)}: the SIP end-to-end test was SKIPPED"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def dialback(*args: str) -> list[str]:
+    return [sys.executable, "-m", "dialback.cli", *args]
+
+
+def write_wav(path: Path, samples: np.ndarray[Any, Any]) -> Path:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(samples.astype("<i2").tobytes())
+    return path
+
+
+def recorded(path: Path) -> np.ndarray[Any, Any]:
+    """What baresip has recorded so far: its WAV header is complete only once the call ends, so
+    the samples are read from after the ``data`` chunk id (16-bit, 8 kHz as configured)."""
+    data = path.read_bytes()
+    fmt = data.find(b"fmt ")
+    if fmt < 0 or data.find(b"data") < 0:
+        return np.zeros(0, dtype=np.int16)
+    rate = int.from_bytes(data[fmt + 12 : fmt + 16], "little")
+    bits = int.from_bytes(data[fmt + 22 : fmt + 24], "little")
+    assert (rate, bits) == (RATE, 16), (rate, bits)
+    start = data.find(b"data") + 8
+    end = start + (len(data) - start) // 2 * 2
+    return np.frombuffer(data[start:end], dtype="<i2")
+
+
+def tone_seconds(samples: np.ndarray[Any, Any], frequency: float) -> float:
+    """Seconds of 20 ms frames in which ``frequency`` carries most of the power."""
+    frames = samples[: len(samples) // 160 * 160].reshape(-1, 160).astype(np.float64)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2  # 50 Hz bins
+    near = power[:, round(frequency / 50) - 1 : round(frequency / 50) + 2].sum(axis=1)
+    loud = power.sum(axis=1) > 160 * 500.0**2  # not silence
+    return float(np.count_nonzero(loud & (near > 0.6 * power.sum(axis=1)))) * 0.02
+
+
+@pytest.fixture
+def service(tmp_path: Path, sipp_port: int) -> Iterator[tuple[str, str]]:
+    """``dialback serve --sip`` on SQLite, dialing through sipp; yields (url, admin token)."""
+    db = f"sqlite:///{tmp_path / 'dialback.db'}"
+    token = subprocess.run(
+        dialback("token", "create", "--role", "admin", "--db", db),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    port, output = free_tcp_port(), tmp_path / "serve.log"
+    command = dialback(
+        "serve", "--db", db, "--port", str(port), "--sip", f"sip:127.0.0.1:{sipp_port}",
+        "--ring-timeout", "15",
+    )  # fmt: skip
+    with output.open("ab") as sink:
+        process = subprocess.Popen(
+            command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            assert process.poll() is None, output.read_text()
+            return False
+
+    try:
+        eventually(healthy, timeout=60, what="dialback serve --sip to start")
+        yield url, token
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+        print(output.read_text()[-3000:])
+
+
+@pytest.fixture
+def customer(tmp_path: Path, tools: None) -> Iterator[int]:
+    """sipp answers as the customer: "Hello?", a pause, then a steady tone (their voice)."""
+    audio = corpus.cat(
+        corpus.silence(0.3),
+        corpus.speak("Hello?", "en-us", 150),
+        corpus.silence(1.5),
+        corpus.tone(CUSTOMER_TONE, 25.0, level=6000),
+    )
+    path = tmp_path / "customer.ulaw"
+    path.write_bytes(ulaw_encode(audio))
+    with sipp.sipp(sipp.answer(path), tmp_path / "sipp") as port:
+        yield port
+
+
+@pytest.fixture
+def sipp_port(customer: int) -> int:
+    return customer
+
+
+def test_customer_first_callback_reaches_the_agents_phone_with_the_customers_voice(
+    tmp_path: Path, service: tuple[str, str]
+) -> None:
+    url, token = service
+    voice = write_wav(tmp_path / "agent.wav", corpus.tone(AGENT_TONE, 30.0, level=6000))
+    with (
+        baresip.agent_phone(tmp_path / "agent", voice) as phone,
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as admin,
+    ):
+        body = {
+            "name": "Support",
+            "callingPartyNumber": "+14155550199",
+            "mediaSettings": {"callback": {"mode": "CustomerFirst", "pacingModifier": 10}},
+        }
+        queue = ok(admin.post("/api/v2/routing/queues", json=body))["id"]
+        bad = admin.post("/api/v2/users", json={"name": "Bo", "sipUri": "tel:+1555"})
+        assert (bad.status_code, bad.json()["code"]) == (422, "invalid_sip_uri")
+        user = ok(admin.post("/api/v2/users", json={"name": "Ann", "sipUri": phone.uri}))
+        assert user["sipUri"] == phone.uri
+        agent = user["id"]
+        ok(admin.post(f"/api/v2/routing/queues/{queue}/members", json=[{"id": agent}]))
+        ok(admin.put(f"/api/v2/users/{agent}/routingstatus", json={"status": "IDLE"}))
+        created = ok(
+            admin.post(
+                "/api/v2/conversations/callbacks",
+                json={"queueId": queue, "callbackNumbers": ["+14155552671"]},
+            )
+        )
+        conversation = created["conversation"]["id"]
+        callback = created["callbackIdentifiers"][0]["id"]
+
+        def alerting() -> bool:
+            work = ok(admin.get(f"/api/v2/users/{agent}/interactions"))["entities"]
+            return any(w["id"] == callback and w["state"] == "alerting" for w in work)
+
+        eventually(alerting, timeout=20, what="the answered callback to alert the agent")
+        ok(admin.post(f"/api/v2/users/{agent}/interactions/{callback}/accept"))
+        eventually(phone.heard, timeout=10, what="the agent's phone to answer")
+        recording = phone.heard()[0]
+
+        def customer_heard() -> bool:
+            return tone_seconds(recorded(recording), CUSTOMER_TONE) >= 2.0
+
+        eventually(customer_heard, timeout=15, what="the customer's voice at the agent")
+        ok(admin.post(f"/api/v2/users/{agent}/interactions/{callback}/hangup"))
+        ok(admin.post(f"/api/v2/users/{agent}/interactions/{callback}/wrapup", json={"code": "ok"}))
+        details = ok(admin.get(f"/api/v2/analytics/conversations/{conversation}/details"))
+    stitched = details["stitched"]
+    assert [(d["outcome"], d["sipResponseCode"]) for d in stitched["dials"]] == [
+        ("LIVE_VOICE", 200)
+    ]
+    assert stitched["userId"] == agent and stitched["greetingEnd"] is not None
+    assert stitched["greetingEndToAgentMs"] > 0  # the greeting's end came from the audio
+    heard = recorded(recording)
+    assert tone_seconds(heard, AGENT_TONE) == 0.0  # the agent's own voice is not looped back
+    assert tone_seconds(heard, CUSTOMER_TONE) >= 2.0
