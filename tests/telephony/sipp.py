@@ -107,21 +107,51 @@ def reject(status: str, early_audio: Path | None = None, pause_ms: int = 200) ->
     )
 
 
+def challenge(audio: Path, user: str, password: str) -> str:
+    """Asks for digest credentials (401), then answers an INVITE that carries the right ones
+    (sipp's ``verifyauth``, which reads Authorization only) and refuses a wrong one with 403."""
+    ask = _response("401 Unauthorized", False).replace(
+        "Content-Length: 0",
+        'WWW-Authenticate: Digest realm="dialback.test", nonce="4a8c1f0b2d", qop="auth", '
+        "algorithm=MD5\nContent-Length: 0",
+    )
+    verify = (
+        '<recv request="INVITE" crlf="true"><action><verifyauth assign_to="authvalid" '
+        f'username="{user}" password="{password}"/></action></recv>\n'
+    )
+    good = answer(audio).split(INVITE, 1)[1].removesuffix("</scenario>\n")
+    return (
+        HEAD.format(name="challenge")
+        + INVITE
+        + ask
+        + '<recv request="ACK"/>\n'
+        + verify
+        + '<nop test="authvalid" next="good"/>\n'
+        + _response("403 Forbidden", False)
+        + '<recv request="ACK"/>\n<nop next="end"/>\n<label id="good"/>\n'
+        + good
+        + '<label id="end"/>\n</scenario>\n'
+    )
+
+
 def ring_forever() -> str:
-    """Rings until CANCEL, then 200 to the CANCEL and 487 to the INVITE."""
+    """Rings until CANCEL, then 200 to the CANCEL and 487 to the INVITE. The 487 carries the
+    INVITE's Via lines (captured from it): a proxy's CANCEL is its own, with only its Via."""
     return (
         HEAD.format(name="ring")
         + INVITE.replace(
             '<recv request="INVITE" crlf="true"/>',
             '<recv request="INVITE" crlf="true"><action><ereg regexp="[0-9]+" search_in="hdr" '
-            'header="CSeq:" assign_to="invcseq"/></action></recv>',
+            'header="CSeq:" assign_to="invcseq"/><ereg regexp="Via: [^[:cntrl:]]*'
+            '([[:space:]]+Via: [^[:cntrl:]]*)*" search_in="msg" assign_to="invvia"/>'
+            "</action></recv>",
         )
         + _response("180 Ringing", False)
         + '<recv request="CANCEL" timeout="120000"/>\n'
         + OK
         + """<send><![CDATA[
 SIP/2.0 487 Request Terminated
-[last_Via:]
+[$invvia]
 [last_From:]
 [last_To:];tag=[pid]SIPpTag01[call_number]
 [last_Call-ID:]

@@ -6,48 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import socket
 import threading
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from dialback.domain.model import Outcome
-from dialback.telephony.cpa.audio import ulaw_encode
+from dialback.telephony.sip.digest import Credentials
 from dialback.telephony.sip.uac import DialReport, DialSettings, dial
 
-from . import corpus, sipp
+from . import sipp
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 QUICK = DialSettings(ring_timeout=1.5, transaction_timeout=2.0, media_timeout=1.5)
-
-
-@pytest.fixture(scope="module")
-def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    missing = corpus.missing_tools() + ([] if shutil.which("sipp") else ["sipp"])
-    if missing:
-        message = f"MISSING {', '.join(missing)}: the SIP integration tests were SKIPPED"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    folder = tmp_path_factory.mktemp("audio")
-    made = {
-        "human": corpus.cat(corpus.silence(0.3), corpus.speak("Hello?", "en-us", 150),
-                            corpus.silence(4)),
-        "machine": corpus.cat(corpus.silence(0.3), corpus.speak(corpus.MACHINE_TEXTS[0], "en-gb",
-                              170), corpus.silence(1)),
-        "fax": corpus.cat(corpus.silence(0.2), corpus.tone(2100, 3.0)),
-        "sit": corpus.cat(corpus.silence(0.1), corpus.sit("IC"),
-                          corpus.speak(corpus.ANNOUNCEMENT, "en-us", 160)),
-        "silence": corpus.silence(5),
-    }  # fmt: skip
-    paths = {}
-    for name, samples in made.items():
-        paths[name] = folder / f"{name}.ulaw"
-        paths[name].write_bytes(ulaw_encode(samples))
-    return paths
 
 
 def call(scenario: str, folder: Path, settings: DialSettings = QUICK) -> DialReport:
@@ -113,6 +87,35 @@ def test_sit_in_early_media_decides_before_the_404(audio: dict[str, Path], tmp_p
 def test_an_answer_without_rtp_is_an_error(audio: dict[str, Path], tmp_path: Path) -> None:
     report = call(sipp.answer(None), tmp_path)
     assert (report.outcome, report.sip_code, report.cause) == (Outcome.ERROR, 200, "NO-RTP")
+
+
+def test_a_trunk_asking_for_credentials_gets_them_once(
+    audio: dict[str, Path], tmp_path: Path
+) -> None:
+    """401 from the far end (sipp checks the answer: ``verifyauth``); 407 from a proxy is
+    tested through kamailio."""
+    scenario = sipp.challenge(audio["human"], "dialback", "s3cret")
+    settings = replace(QUICK, ring_timeout=10, credentials=Credentials("dialback", "s3cret"))
+    report = call(scenario, tmp_path, settings)
+    assert (report.outcome, report.sip_code) == (Outcome.LIVE_VOICE, 200), report
+
+
+@pytest.mark.parametrize(
+    ("credentials", "code", "cause"),
+    [(None, 401, "AUTH-NEEDED"), (Credentials("dialback", "wrong"), 403, "SIP-403")],
+)
+def test_missing_or_wrong_credentials_are_rejected(
+    audio: dict[str, Path],
+    tmp_path: Path,
+    credentials: Credentials | None,
+    code: int,
+    cause: str,
+) -> None:
+    scenario = sipp.challenge(audio["human"], "dialback", "s3cret")
+    if credentials is None:
+        scenario = sipp.reject("401 Unauthorized")
+    report = call(scenario, tmp_path, replace(QUICK, credentials=credentials))
+    assert (report.outcome, report.sip_code, report.cause) == (Outcome.REJECTED, code, cause)
 
 
 def test_an_unreachable_trunk_is_an_error(audio: dict[str, Path]) -> None:

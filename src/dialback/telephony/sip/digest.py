@@ -34,9 +34,15 @@ def parse_challenge(header: str) -> dict[str, str]:
 
 
 def authorization(
-    challenge: str, credentials: Credentials, method: str, uri: str, count: int = 1
+    challenge: str,
+    credentials: Credentials,
+    method: str,
+    uri: str,
+    count: int = 1,
+    cnonce: str | None = None,
 ) -> str:
-    """The ``Authorization``/``Proxy-Authorization`` value answering ``challenge``."""
+    """The ``Authorization``/``Proxy-Authorization`` value answering ``challenge`` (``cnonce``
+    is drawn at random unless given)."""
     params = parse_challenge(challenge)
     algorithm = params.get("algorithm", "MD5")
     name = ALGORITHMS.get(algorithm.upper())
@@ -60,7 +66,7 @@ def authorization(
     if offered:
         if "auth" not in offered:
             raise UnsupportedChallenge(f"no qop we speak in {offered}")
-        cnonce, nc = secrets.token_hex(8), f"{count:08x}"
+        cnonce, nc = cnonce or secrets.token_hex(8), f"{count:08x}"
         response = h(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
         fields += ["qop=auth", f"nc={nc}", f'cnonce="{cnonce}"']
     else:

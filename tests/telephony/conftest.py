@@ -1,0 +1,41 @@
+"""What the SIP tests share: the audio the called party plays, made once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dialback.telephony.cpa.audio import ulaw_encode
+
+from . import corpus
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    missing = corpus.missing_tools() + ([] if shutil.which("sipp") else ["sipp"])
+    if missing:
+        message = f"MISSING {', '.join(missing)}: the SIP integration tests were SKIPPED"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    folder = tmp_path_factory.mktemp("audio")
+    made = {
+        "human": corpus.cat(corpus.silence(0.3), corpus.speak("Hello?", "en-us", 150),
+                            corpus.silence(4)),
+        "machine": corpus.cat(corpus.silence(0.3), corpus.speak(corpus.MACHINE_TEXTS[0], "en-gb",
+                              170), corpus.silence(1)),
+        "fax": corpus.cat(corpus.silence(0.2), corpus.tone(2100, 3.0)),
+        "sit": corpus.cat(corpus.silence(0.1), corpus.sit("IC"),
+                          corpus.speak(corpus.ANNOUNCEMENT, "en-us", 160)),
+        "silence": corpus.silence(5),
+    }  # fmt: skip
+    paths = {}
+    for name, samples in made.items():
+        paths[name] = folder / f"{name}.ulaw"
+        paths[name].write_bytes(ulaw_encode(samples))
+    return paths
