@@ -4,14 +4,19 @@ voice reached the agent."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
 import time
+import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
 
 from .sipp import free_udp_port
 
@@ -30,10 +35,53 @@ class Phone:
     uri: str
     recordings: Path
     log: Path
+    control: int  # ctrl_tcp port
 
     def heard(self) -> list[Path]:
         """The recordings of what the phone received (decoded), one per call."""
         return sorted(self.recordings.glob("dump-*-dec.wav"))
+
+    def command(self, command: str, params: str = "") -> None:
+        """Send a command over ctrl_tcp (netstring-framed JSON), e.g. ``hangup``."""
+        body = json.dumps({"command": command, "params": params, "token": "t"}).encode()
+        with socket.create_connection(("127.0.0.1", self.control), timeout=5) as s:
+            s.sendall(str(len(body)).encode() + b":" + body + b",")
+            s.recv(4096)  # the response: the command was taken
+
+
+def recorded(path: Path) -> npt.NDArray[np.int16]:
+    """What baresip has recorded so far: its WAV header is complete only once the call ends, so
+    the samples are read from after the ``data`` chunk id (16-bit, 8 kHz as configured)."""
+    data = path.read_bytes()
+    fmt = data.find(b"fmt ")
+    if fmt < 0 or data.find(b"data") < 0:
+        return np.zeros(0, dtype=np.int16)
+    rate = int.from_bytes(data[fmt + 12 : fmt + 16], "little")
+    bits = int.from_bytes(data[fmt + 22 : fmt + 24], "little")
+    assert (rate, bits) == (8000, 16), (rate, bits)
+    start = data.find(b"data") + 8
+    end = start + (len(data) - start) // 2 * 2
+    return np.frombuffer(data[start:end], dtype="<i2")
+
+
+def tone_seconds(samples: npt.NDArray[np.int16], frequency: float) -> float:
+    """Seconds of 20 ms frames in which ``frequency`` (a multiple of 50 Hz) carries most of the
+    power."""
+    frames = samples[: len(samples) // 160 * 160].reshape(-1, 160).astype(np.float64)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2  # 50 Hz bins
+    near = power[:, round(frequency / 50) - 1 : round(frequency / 50) + 2].sum(axis=1)
+    loud = power.sum(axis=1) > 160 * 500.0**2  # not silence
+    return float(np.count_nonzero(loud & (near > 0.6 * power.sum(axis=1)))) * 0.02
+
+
+def write_wav(path: Path, samples: npt.NDArray[np.int16]) -> Path:
+    """16-bit PCM at 8 kHz, the only kind baresip's aufile reads."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(samples.astype("<i2").tobytes())
+    return path
 
 
 @contextmanager
@@ -43,7 +91,7 @@ def agent_phone(folder: Path, voice: Path, user: str = "agent") -> Iterator[Phon
     folder.mkdir(parents=True, exist_ok=True)
     recordings = folder / "rec"
     recordings.mkdir(exist_ok=True)
-    port, rtp = free_udp_port(), free_udp_port() // 2 * 2
+    port, rtp, control = free_udp_port(), free_udp_port() // 2 * 2, _free_tcp_port()
     (folder / "config").write_text(
         f"""sip_listen 127.0.0.1:{port}
 audio_player aubridge,agentspk
@@ -61,7 +109,7 @@ module sndfile.so
 module_app account.so
 module_app menu.so
 module_app ctrl_tcp.so
-ctrl_tcp_listen 127.0.0.1:{_free_tcp_port()}
+ctrl_tcp_listen 127.0.0.1:{control}
 snd_path {recordings}
 """
     )
@@ -82,7 +130,7 @@ snd_path {recordings}
             assert process.poll() is None, f"baresip exited: {log_path.read_text()}"
             assert time.monotonic() < deadline, f"baresip did not start: {log_path.read_text()}"
             time.sleep(0.05)
-        yield Phone(uri, recordings, log_path)
+        yield Phone(uri, recordings, log_path, control)
     finally:
         process.terminate()
         try:

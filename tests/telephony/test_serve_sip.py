@@ -11,19 +11,17 @@ import signal
 import socket
 import subprocess
 import sys
-import wave
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 
-from dialback.telephony.cpa.audio import RATE, ulaw_encode
+from dialback.telephony.cpa.audio import ulaw_encode
 
 from ..integration.conftest import eventually, ok
 from . import baresip, corpus, sipp
+from .baresip import recorded, tone_seconds, write_wav
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CUSTOMER_TONE = 1400.0  # what the customer "says" after hello: easy to find in a recording
@@ -49,39 +47,6 @@ def free_tcp_port() -> int:
 
 def dialback(*args: str) -> list[str]:
     return [sys.executable, "-m", "dialback.cli", *args]
-
-
-def write_wav(path: Path, samples: np.ndarray[Any, Any]) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(RATE)
-        out.writeframes(samples.astype("<i2").tobytes())
-    return path
-
-
-def recorded(path: Path) -> np.ndarray[Any, Any]:
-    """What baresip has recorded so far: its WAV header is complete only once the call ends, so
-    the samples are read from after the ``data`` chunk id (16-bit, 8 kHz as configured)."""
-    data = path.read_bytes()
-    fmt = data.find(b"fmt ")
-    if fmt < 0 or data.find(b"data") < 0:
-        return np.zeros(0, dtype=np.int16)
-    rate = int.from_bytes(data[fmt + 12 : fmt + 16], "little")
-    bits = int.from_bytes(data[fmt + 22 : fmt + 24], "little")
-    assert (rate, bits) == (RATE, 16), (rate, bits)
-    start = data.find(b"data") + 8
-    end = start + (len(data) - start) // 2 * 2
-    return np.frombuffer(data[start:end], dtype="<i2")
-
-
-def tone_seconds(samples: np.ndarray[Any, Any], frequency: float) -> float:
-    """Seconds of 20 ms frames in which ``frequency`` carries most of the power."""
-    frames = samples[: len(samples) // 160 * 160].reshape(-1, 160).astype(np.float64)
-    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2  # 50 Hz bins
-    near = power[:, round(frequency / 50) - 1 : round(frequency / 50) + 2].sum(axis=1)
-    loud = power.sum(axis=1) > 160 * 500.0**2  # not silence
-    return float(np.count_nonzero(loud & (near > 0.6 * power.sum(axis=1)))) * 0.02
 
 
 @pytest.fixture
