@@ -32,6 +32,10 @@ def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "fax": corpus.cat(corpus.silence(0.2), corpus.tone(2100, 3.0)),
         "sit": corpus.cat(corpus.silence(0.1), corpus.sit("IC"),
                           corpus.speak(corpus.ANNOUNCEMENT, "en-us", 160)),
+        "sit_nc": corpus.cat(corpus.silence(0.1), corpus.sit("NC"),
+                             corpus.speak(corpus.ANNOUNCEMENT, "en-us", 160)),
+        "sit_other": corpus.cat(corpus.silence(0.1), corpus.sit("OTHER"), corpus.silence(2)),
+        "hello_then_gone": corpus.cat(corpus.silence(0.3), corpus.speak("Hello?", "en-us", 150)),
         "silence": corpus.silence(5),
     }  # fmt: skip
     paths = {}

@@ -95,6 +95,7 @@ def sit(code: str) -> Samples:
         "VC": ("HL", "LS"),
         "NC": ("HH", "LL"),
         "RO": ("LH", "SL"),
+        "OTHER": ("HH", "SS"),  # a reserved combination
     }[code]
     first = (913.8, 985.2)[pattern[0][0] == "H"]
     second = (1370.6, 1428.5)[pattern[0][1] == "H"]

@@ -88,6 +88,39 @@ def answer(audio: Path | None, ring_ms: int = 300) -> str:
     )
 
 
+def hang_up_after(audio: Path, ms: int) -> str:
+    """Answers, plays ``audio``, and hangs up itself ``ms`` after the ACK (a BYE of its own)."""
+    capture = (
+        '<recv request="INVITE" crlf="true"><action>'
+        '<ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>'
+        '<ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="contact"/>'
+        "</action></recv>"
+    )
+    bye = """<send retrans="500"><![CDATA[
+BYE [$contact] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:callee@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+To: [$caller]
+Call-ID: [call_id]
+CSeq: 2 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+<recv response="200"/>
+"""
+    return (
+        HEAD.format(name="hang-up")
+        + INVITE.replace('<recv request="INVITE" crlf="true"/>', capture)
+        + _response("200 OK", True).replace("<send>", '<send retrans="500">', 1)
+        + '<recv request="ACK"/>\n'
+        + f'<nop><action><exec rtp_stream="{audio.resolve()},1,0"/></action></nop>\n'
+        + f'<pause milliseconds="{ms}"/>\n'
+        + bye
+        + "</scenario>\n"
+    )
+
+
 def reject(status: str, early_audio: Path | None = None, pause_ms: int = 200) -> str:
     """Rejects with ``status`` (after a 183 with ``early_audio`` if given)."""
     early = ""

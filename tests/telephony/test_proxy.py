@@ -50,6 +50,8 @@ def through_proxy(
         ("machine", Outcome.ANSWERING_MACHINE),
         ("fax", Outcome.FAX),
         ("sit", Outcome.SIT_INVALID_NUMBER),
+        ("sit_nc", Outcome.SIT_NO_CIRCUIT),
+        ("sit_other", Outcome.SIT_OTHER),
         ("silence", Outcome.NO_ANSWER),
     ],
 )

@@ -36,6 +36,8 @@ def call(scenario: str, folder: Path, settings: DialSettings = QUICK) -> DialRep
         ("machine", Outcome.ANSWERING_MACHINE),
         ("fax", Outcome.FAX),
         ("sit", Outcome.SIT_INVALID_NUMBER),
+        ("sit_nc", Outcome.SIT_NO_CIRCUIT),
+        ("sit_other", Outcome.SIT_OTHER),
         ("silence", Outcome.NO_ANSWER),
     ],
 )
@@ -82,6 +84,17 @@ def test_ringing_without_answer_is_cancelled(audio: dict[str, Path], tmp_path: P
 def test_sit_in_early_media_decides_before_the_404(audio: dict[str, Path], tmp_path: Path) -> None:
     report = call(sipp.reject("404 Not Found", early_audio=audio["sit"], pause_ms=2500), tmp_path)
     assert (report.outcome, report.cause) == (Outcome.SIT_INVALID_NUMBER, "SIT-IC")
+
+
+def test_a_customer_hanging_up_during_analysis(audio: dict[str, Path], tmp_path: Path) -> None:
+    """They said hello and hung up before the analysis decided (800 ms of silence)."""
+    report = call(sipp.hang_up_after(audio["hello_then_gone"], 1000), tmp_path)
+    assert (report.outcome, report.sip_code, report.cause) == (
+        Outcome.CUSTOMER_HANGUP,
+        200,
+        "FAR-END-BYE",
+    )
+    assert report.decided_after is not None and report.decided_after < 1.5
 
 
 def test_an_answer_without_rtp_is_an_error(audio: dict[str, Path], tmp_path: Path) -> None:
