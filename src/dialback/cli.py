@@ -578,11 +578,21 @@ def dial(
         float, typer.Option(help="Seconds of ringing before CANCEL (US rules: 15 or more).")
     ] = 30.0,
     local_ip: Annotated[str, typer.Option(help="Our address for SIP and RTP.")] = "127.0.0.1",
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for any answer from the trunk (Timer B).")
+    ] = 32.0,
+    sip_user: Annotated[
+        str | None, typer.Option(help="User name for a trunk that challenges (401/407).")
+    ] = None,
+    sip_password: Annotated[
+        str | None, typer.Option(envvar="DIALBACK_SIP_PASSWORD", help="Its password.")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Place one call through SIP and print its outcome: what an engineer uses to test a trunk."""
     import asyncio
 
+    from dialback.telephony.sip.digest import Credentials
     from dialback.telephony.sip.message import MalformedMessage, host_port
     from dialback.telephony.sip.uac import DialSettings
     from dialback.telephony.sip.uac import dial as place
@@ -592,7 +602,15 @@ def dial(
     except MalformedMessage as problem:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2) from None
-    settings = DialSettings(ring_timeout=ring_timeout, local_ip=local_ip)
+    if (sip_user is None) != (sip_password is None):
+        typer.echo("error: give both --sip-user and --sip-password, or neither", err=True)
+        raise typer.Exit(2)
+    settings = DialSettings(
+        ring_timeout=ring_timeout,
+        transaction_timeout=timeout,
+        local_ip=local_ip,
+        credentials=Credentials(sip_user, sip_password) if sip_user and sip_password else None,
+    )
     report = asyncio.run(place(uri, caller_id=caller_id, settings=settings))
     found = report.as_json()
     if json_out:

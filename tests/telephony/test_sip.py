@@ -5,6 +5,7 @@ trunk, a malformed response and an answer without RTP end with clear outcomes.""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import threading
@@ -13,7 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from dialback.cli import app
 from dialback.domain.model import Outcome
 from dialback.telephony.sip.digest import Credentials
 from dialback.telephony.sip.uac import DialReport, DialSettings, dial
@@ -186,3 +189,38 @@ def test_ten_calls_at_once_with_mixed_outcomes(audio: dict[str, Path], tmp_path:
 
         reports = asyncio.run(all_calls())
     assert [r.outcome for r in reports] == [expected for _, expected in plan]
+
+
+def test_the_dial_command_prints_the_report(audio: dict[str, Path], tmp_path: Path) -> None:
+    with sipp.sipp(sipp.answer(audio["human"]), tmp_path) as port:
+        result = CliRunner().invoke(
+            app, ["dial", f"sip:15551230000@127.0.0.1:{port}", "--json", "--timeout", "3"]
+        )
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert (found["outcome"], found["sipCode"]) == ("LIVE_VOICE", 200)
+    assert found["greetingEndSeconds"] > found["greetingStartSeconds"] > 0
+    bad = CliRunner().invoke(app, ["dial", "tel:+15551230000"])
+    assert bad.exit_code == 2 and "not a sip URI" in bad.output
+    half = CliRunner().invoke(app, ["dial", "sip:1@127.0.0.1", "--sip-user", "u"])
+    assert half.exit_code == 2 and "--sip-password" in half.output
+
+
+@pytest.mark.parametrize(
+    ("options", "complaint"),
+    [
+        (["--sip", "carrier.example"], "not a sip URI"),
+        (["--sip", "sip:127.0.0.1", "--flow", "survey"], "FLOW_ID=sip:uri"),
+        (["--sip", "sip:127.0.0.1", "--hold-audio", "/nonexistent/hold.wav"], "hold.wav"),
+        (["--sip", "sip:127.0.0.1", "--sip-user", "u"], "--sip-password"),
+    ],
+)
+def test_serve_refuses_bad_sip_options_before_starting(
+    tmp_path: Path, options: list[str], complaint: str
+) -> None:
+    result = CliRunner().invoke(
+        app, ["serve", "--db", str(tmp_path / "x.db"), *options], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 2, result.output
+    assert complaint in result.output
+    assert not (tmp_path / "x.db").exists()  # nothing was set up
