@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .sipp import free_udp_port
+from .sipp import free_udp_port, listening
 
 REALM = "dialback.test"
 
@@ -80,7 +80,7 @@ def proxy(
     )
     try:
         deadline = time.monotonic() + 10
-        while b"INFO: <core>" not in log_path.read_bytes() or not _listening(port):
+        while b"INFO: <core>" not in log_path.read_bytes() or not listening(port):
             assert process.poll() is None, f"kamailio exited: {log_path.read_text()}"
             assert time.monotonic() < deadline, f"kamailio did not start: {log_path.read_text()}"
             time.sleep(0.05)
@@ -93,9 +93,3 @@ def proxy(
             process.kill()
             process.wait()
         log.close()
-
-
-def _listening(port: int) -> bool:
-    """Whether a UDP socket is bound on 127.0.0.1:``port`` (from /proc/net/udp)."""
-    wanted = f"0100007F:{port:04X}"
-    return any(wanted in line for line in Path("/proc/net/udp").read_text().splitlines())

@@ -205,6 +205,12 @@ def free_udp_port() -> int:
         return port
 
 
+def listening(port: int) -> bool:
+    """Whether a UDP socket is bound on 127.0.0.1:``port`` (from /proc/net/udp)."""
+    wanted = f"0100007F:{port:04X}"
+    return any(wanted in line for line in Path("/proc/net/udp").read_text().splitlines())
+
+
 @contextmanager
 def sipp(scenario: str, folder: Path, calls: int = 1) -> Iterator[int]:
     """Run sipp as a UAS on a free loopback port for the scenario; yields the port."""
@@ -224,7 +230,11 @@ def sipp(scenario: str, folder: Path, calls: int = 1) -> Iterator[int]:
         stderr=log,
         cwd=folder,
     )  # fmt: skip
-    time.sleep(0.3)  # sipp binds its socket
+    deadline = time.monotonic() + 10
+    while not listening(port):  # a busy machine can take a while to start sipp
+        assert process.poll() is None, (folder / "sipp.log").read_text()
+        assert time.monotonic() < deadline, "sipp did not bind its port"
+        time.sleep(0.02)
     try:
         yield port
     finally:
