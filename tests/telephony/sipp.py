@@ -88,35 +88,77 @@ def answer(audio: Path | None, ring_ms: int = 300) -> str:
     )
 
 
-def hang_up_after(audio: Path, ms: int) -> str:
-    """Answers, plays ``audio``, and hangs up itself ``ms`` after the ACK (a BYE of its own)."""
-    capture = (
-        '<recv request="INVITE" crlf="true"><action>'
-        '<ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>'
-        '<ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="contact"/>'
-        "</action></recv>"
-    )
-    bye = """<send retrans="500"><![CDATA[
-BYE [$contact] SIP/2.0
+CAPTURE_DIALOG = (
+    '<recv request="INVITE" crlf="true"><action>'
+    '<ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>'
+    '<ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="contact"/>'
+    "</action></recv>"
+)
+
+
+def _request(method: str, cseq: int, body: str = "") -> str:
+    """A request of the called party's own, inside the dialog captured by CAPTURE_DIALOG."""
+    content = "Content-Type: application/sdp\nContent-Length: [len]" if body else ""
+    return f"""<send retrans="500"><![CDATA[
+{method} [$contact] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: <sip:callee@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
 To: [$caller]
 Call-ID: [call_id]
-CSeq: 2 BYE
+CSeq: {cseq} {method}
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
 Max-Forwards: 70
-Content-Length: 0
+{content or "Content-Length: 0"}
 
-]]></send>
-<recv response="200"/>
+{body}]]></send>
 """
+
+
+def _answered_playing(name: str, audio: Path) -> str:
     return (
-        HEAD.format(name="hang-up")
-        + INVITE.replace('<recv request="INVITE" crlf="true"/>', capture)
+        HEAD.format(name=name)
+        + INVITE.replace('<recv request="INVITE" crlf="true"/>', CAPTURE_DIALOG)
         + _response("200 OK", True).replace("<send>", '<send retrans="500">', 1)
         + '<recv request="ACK"/>\n'
         + f'<nop><action><exec rtp_stream="{audio.resolve()},1,0"/></action></nop>\n'
+    )
+
+
+def hang_up_after(audio: Path, ms: int) -> str:
+    """Answers, plays ``audio``, and hangs up itself ``ms`` after the ACK (a BYE of its own)."""
+    return (
+        _answered_playing("hang-up", audio)
         + f'<pause milliseconds="{ms}"/>\n'
-        + bye
+        + _request("BYE", 2)
+        + '<recv response="200"/>\n'
+        + "</scenario>\n"
+    )
+
+
+def re_invite_after(audio: Path, ms: int) -> str:
+    """Answers, plays ``audio``; ``ms`` after the ACK puts us on hold with a re-INVITE offering
+    PCMA only (``a=sendonly``), checks that the 200 answers PCMA ``recvonly``, ACKs, and waits
+    for our BYE."""
+    offer = SDP.replace("RTP/AVP 0", "RTP/AVP 8").replace("rtpmap:0 PCMU", "rtpmap:8 PCMA")
+    offer = offer.replace("a=sendrecv", "a=sendonly")
+    check = (
+        '<recv response="200"><action><ereg regexp="m=audio [0-9]+ RTP/AVP 8 101" '
+        'search_in="body" check_it="true" assign_to="answer"/>'
+        '<ereg regexp="a=recvonly" search_in="body" check_it="true" assign_to="held"/>'
+        "</action></recv>\n"
+    )
+    ack = (
+        _request("ACK", 2)
+        .replace('<send retrans="500">', "<send>")
+        .replace("Max-Forwards: 70", "Max-Forwards: 70\nX-Checked: [$answer] [$held]")
+    )
+    return (
+        _answered_playing("re-invite", audio)
+        + f'<pause milliseconds="{ms}"/>\n'
+        + _request("INVITE", 2, offer)
+        + check
+        + ack
+        + END_CALL
         + "</scenario>\n"
     )
 
@@ -212,8 +254,11 @@ def listening(port: int) -> bool:
 
 
 @contextmanager
-def sipp(scenario: str, folder: Path, calls: int = 1) -> Iterator[int]:
-    """Run sipp as a UAS on a free loopback port for the scenario; yields the port."""
+def sipp(
+    scenario: str, folder: Path, calls: int = 1, exits: list[int] | None = None
+) -> Iterator[int]:
+    """Run sipp as a UAS on a free loopback port for the scenario; yields the port. ``exits``
+    gets sipp's exit status (0: every call went as the scenario says)."""
     assert shutil.which("sipp"), "sipp is not installed"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "scenario.xml"
@@ -244,3 +289,5 @@ def sipp(scenario: str, folder: Path, calls: int = 1) -> Iterator[int]:
             process.kill()
             process.wait()
         log.close()
+        if exits is not None:
+            exits.append(process.returncode)

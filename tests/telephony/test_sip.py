@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from dialback.cli import app
 from dialback.domain.model import Outcome
 from dialback.telephony.sip.digest import Credentials
-from dialback.telephony.sip.uac import DialReport, DialSettings, dial
+from dialback.telephony.sip.rtp import PCMA
+from dialback.telephony.sip.uac import Call, DialReport, DialSettings, dial
 
 from . import sipp
 
@@ -98,6 +99,33 @@ def test_a_customer_hanging_up_during_analysis(audio: dict[str, Path], tmp_path:
         "FAR-END-BYE",
     )
     assert report.decided_after is not None and report.decided_after < 1.5
+
+
+def test_a_kept_call_answers_a_re_invite_putting_it_on_hold(
+    audio: dict[str, Path], tmp_path: Path
+) -> None:
+    """The customer's side re-INVITEs after the answer (PCMA only, sendonly): the leg answers
+    with PCMA recvonly (sipp checks the SDP), stops sending, and hangs up cleanly later."""
+
+    async def kept(port: int) -> tuple[DialReport, int, bool, int]:
+        leg = Call(f"sip:15551230000@127.0.0.1:{port}", keep=True, settings=QUICK)
+        report = await leg.run()
+        for _ in range(100):
+            if leg.rtp.payload_type == PCMA:
+                break
+            await asyncio.sleep(0.05)
+        muted, sent = leg.rtp.muted, leg.rtp.sent
+        await asyncio.sleep(0.3)
+        quiet = leg.rtp.sent - sent  # packets sent while held
+        await leg.hang_up()
+        return report, leg.rtp.payload_type, muted, quiet
+
+    exits: list[int] = []
+    with sipp.sipp(sipp.re_invite_after(audio["human"], 2500), tmp_path, exits=exits) as port:
+        report, codec, muted, quiet = asyncio.run(kept(port))
+    assert report.outcome is Outcome.LIVE_VOICE
+    assert (codec, muted, quiet) == (PCMA, True, 0)
+    assert exits == [0], (tmp_path / "sipp.log").read_text()
 
 
 def test_an_answer_without_rtp_is_an_error(audio: dict[str, Path], tmp_path: Path) -> None:

@@ -165,3 +165,15 @@ def sdp_media(body: bytes) -> tuple[str, int, list[int]] | None:
     if media is None or address is None:
         return None
     return address, media[0], media[1]
+
+
+def sdp_direction(body: bytes) -> str:
+    """The audio stream's direction attribute (RFC 4566 §6): ``sendrecv`` unless it says
+    ``sendonly``, ``recvonly`` or ``inactive`` (or ``c=0.0.0.0``, the old way to hold)."""
+    direction = "sendrecv"
+    for line in body.decode("utf-8", "replace").splitlines():
+        if line.strip() in ("a=sendonly", "a=recvonly", "a=inactive", "a=sendrecv"):
+            direction = line.strip()[2:]
+        elif line.startswith("c=") and line.split()[-1] == "0.0.0.0":
+            direction = "inactive"
+    return direction

@@ -81,6 +81,7 @@ class Rtp:
         self._pump: asyncio.Task[None] | None = None
         self.relayed: collections.deque[Samples] = collections.deque(maxlen=RELAY_DEPTH)
         self.bridged = False
+        self.muted = False  # the far end put us on hold: send nothing
         self.hold: Samples | None = None
         self._hold_at = 0
 
@@ -115,7 +116,9 @@ class Rtp:
     # --- sending --------------------------------------------------------------------------------
     def send(self, frame: Samples) -> None:
         """One packet of ``frame`` to the far end, in the negotiated codec."""
-        if self.transport is None or self.remote is None:
+        if self.muted:  # time goes on for the stream while we are held
+            self._stamp = (self._stamp + FRAME) & 0xFFFFFFFF
+        if self.transport is None or self.remote is None or self.muted:
             return
         encode = ulaw_encode if self.payload_type == PCMU else alaw_encode
         marker = 0x80 if self.sent == 0 else 0

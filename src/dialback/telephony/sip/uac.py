@@ -37,6 +37,7 @@ from dialback.telephony.sip.message import (
     host_port,
     new_token,
     parse,
+    sdp_direction,
     sdp_media,
     uri_of,
 )
@@ -46,6 +47,12 @@ T1 = 0.5
 CANCEL_WAIT = 4.0  # seconds to wait for the final response after our CANCEL
 BYE_WAIT = 2.0  # seconds to wait for the answer to our BYE
 KEPT = (Outcome.LIVE_VOICE, Outcome.ANSWERING_MACHINE)  # outcomes a kept leg stays up for
+ANSWER_DIRECTION = {  # RFC 3264 §6.1: the direction that answers an offer's
+    "sendrecv": "sendrecv",
+    "sendonly": "recvonly",
+    "recvonly": "sendonly",
+    "inactive": "inactive",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,16 +177,18 @@ class Call:
             headers += [("route", r) for r in self.route]
         return Message(f"{method} {uri} SIP/2.0", headers)
 
-    def _sdp(self) -> bytes:
+    def _sdp(self, codecs: tuple[int, ...] = (PCMU, PCMA), direction: str = "sendrecv") -> bytes:
+        """Our SDP: an offer of every codec, or an answer with the one chosen (RFC 3264)."""
         ip = self.settings.local_ip
         self._sdp_version += 1
+        names = {PCMU: "PCMU", PCMA: "PCMA"}
+        rtpmaps = "".join(f"a=rtpmap:{c} {names[c]}/8000\r\n" for c in codecs)
         return (
             f"v=0\r\no=dialback {self.call_id[:8]} {self._sdp_version} IN IP4 {ip}\r\n"
             f"s=dialback\r\nc=IN IP4 {ip}\r\nt=0 0\r\n"
-            f"m=audio {self.rtp.port} RTP/AVP {PCMU} {PCMA} 101\r\n"
-            "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
-            "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n"
-            "a=sendrecv\r\n"
+            f"m=audio {self.rtp.port} RTP/AVP {' '.join(map(str, codecs))} 101\r\n"
+            f"{rtpmaps}a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n"
+            f"a={direction}\r\n"
         ).encode()
 
     def _contact(self) -> tuple[str, str]:
@@ -454,14 +463,20 @@ class Call:
             return "BYE"
         if method == "INVITE":  # a re-INVITE: hold, a new media address, a session refresh
             media = sdp_media(message.body)
+            codecs: tuple[int, ...] = (self.rtp.payload_type,)
+            direction = "sendrecv"
             if media is not None:
                 codec = next((k for k in media[2] if k in (PCMU, PCMA)), None)
                 if codec is None:
                     self._reply(message, "488 Not Acceptable Here", addr)
                     return None
                 self.rtp.remote, self.rtp.payload_type = (media[0], media[1]), codec
+                codecs = (codec,)
+                direction = ANSWER_DIRECTION[sdp_direction(message.body)]
+                self.rtp.muted = direction in ("recvonly", "inactive")  # we are on hold
             sdp = [("content-type", "application/sdp")]
-            self._reply(message, "200 OK", addr, [self._contact(), *sdp], self._sdp())
+            body = self._sdp(codecs, direction)
+            self._reply(message, "200 OK", addr, [self._contact(), *sdp], body)
         elif method in ("OPTIONS", "UPDATE", "INFO", "NOTIFY"):
             self._reply(message, "200 OK", addr, [self._contact()])
         elif method != "ACK":
