@@ -65,6 +65,9 @@ class Observation:
     purpose: Purpose  # the participant whose session carries it
 
 
+DEFAULT_LEVEL = ServiceLevel()  # a queue with no service level of its own
+
+
 def _mode(segment: Segment) -> CallbackMode | None:
     if segment.customer_first:
         return CallbackMode.CUSTOMER_FIRST
@@ -158,7 +161,7 @@ def _queue_metrics(
         assert last.end is not None
         wait, end = visit.wait, last.end
         found.append(_obs("tWait", wait, end, last, agent=False))
-        level = levels.get(last.queue_id, ServiceLevel())
+        level = levels.get(last.queue_id) or DEFAULT_LEVEL
         within = wait <= level.duration_ms / 1000
         if last.how_ended in VISIT_ANSWERED:
             # One tAnswered per answer, on the answering agent (grouped by queue or by agent).
