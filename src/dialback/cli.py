@@ -199,6 +199,8 @@ def _sip_dialer(
         raise typer.BadParameter(str(problem), param_hint="--hold-audio") from None
     if (user is None) != (password is None):
         raise typer.BadParameter("give both --sip-user and --sip-password, or neither")
+    if not ring_timeout > 0:
+        raise typer.BadParameter("must be more than 0 seconds", param_hint="--ring-timeout")
     settings = DialSettings(
         ring_timeout=ring_timeout,
         local_ip=local_ip,

@@ -241,6 +241,7 @@ def test_the_dial_command_prints_the_report(audio: dict[str, Path], tmp_path: Pa
         (["--sip", "sip:127.0.0.1", "--flow", "survey"], "FLOW_ID=sip:uri"),
         (["--sip", "sip:127.0.0.1", "--hold-audio", "/nonexistent/hold.wav"], "hold.wav"),
         (["--sip", "sip:127.0.0.1", "--sip-user", "u"], "--sip-password"),
+        (["--sip", "sip:127.0.0.1", "--ring-timeout", "0"], "--ring-timeout"),
     ],
 )
 def test_serve_refuses_bad_sip_options_before_starting(

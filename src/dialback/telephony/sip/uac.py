@@ -150,6 +150,7 @@ class Call:
         self.remote_target = target
         self.malformed = 0
         self.provisional = False
+        self.ringing = False
         self.started = 0.0
         self.up = False
         self.ended: str | None = None  # why a kept leg ended
@@ -321,9 +322,11 @@ class Call:
                 continue  # a late response to the INVITE we authenticated again
             code = message.status
             if code < 200:
-                if not self.provisional and self.on_ringing is not None:
-                    self.on_ringing()
-                self.provisional = True
+                if code > 100 and not self.ringing:  # 180, 183: the far end is alerting
+                    self.ringing = True
+                    if self.on_ringing is not None:
+                        self.on_ringing()
+                self.provisional = True  # any provisional (100 too) stops Timer A
                 continue
             self.remote_to = message.get("to")
             if code >= 300:
