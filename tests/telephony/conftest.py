@@ -8,11 +8,21 @@ from pathlib import Path
 
 import pytest
 
+from dialback.domain.model import Outcome
 from dialback.telephony.cpa.audio import ulaw_encode
 
 from . import corpus
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ANSWERED = [  # what the answering side plays (a key of ``audio``), and the outcome it means
+    ("human", Outcome.LIVE_VOICE),
+    ("machine", Outcome.ANSWERING_MACHINE),
+    ("fax", Outcome.FAX),
+    ("sit", Outcome.SIT_INVALID_NUMBER),
+    ("sit_nc", Outcome.SIT_NO_CIRCUIT),
+    ("sit_other", Outcome.SIT_OTHER),
+    ("silence", Outcome.NO_ANSWER),
+]
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from dialback.telephony.sip.digest import Credentials
 from dialback.telephony.sip.uac import DialReport, DialSettings, dial
 
 from . import kamailio, sipp
-from .conftest import IN_CI
+from .conftest import ANSWERED, IN_CI
 
 QUICK = DialSettings(ring_timeout=10, transaction_timeout=3.0, media_timeout=1.5)
 
@@ -45,15 +45,7 @@ def through_proxy(
 
 @pytest.mark.parametrize(
     ("played", "outcome"),
-    [
-        ("human", Outcome.LIVE_VOICE),
-        ("machine", Outcome.ANSWERING_MACHINE),
-        ("fax", Outcome.FAX),
-        ("sit", Outcome.SIT_INVALID_NUMBER),
-        ("sit_nc", Outcome.SIT_NO_CIRCUIT),
-        ("sit_other", Outcome.SIT_OTHER),
-        ("silence", Outcome.NO_ANSWER),
-    ],
+    ANSWERED,
 )
 def test_answered_calls_through_a_proxy(
     audio: dict[str, Path], tmp_path: Path, played: str, outcome: Outcome

@@ -23,6 +23,7 @@ from dialback.telephony.sip.rtp import PCMA
 from dialback.telephony.sip.uac import Call, DialReport, DialSettings, dial
 
 from . import sipp
+from .conftest import ANSWERED
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 QUICK = DialSettings(ring_timeout=1.5, transaction_timeout=2.0, media_timeout=1.5)
@@ -35,15 +36,7 @@ def call(scenario: str, folder: Path, settings: DialSettings = QUICK) -> DialRep
 
 @pytest.mark.parametrize(
     ("played", "outcome"),
-    [
-        ("human", Outcome.LIVE_VOICE),
-        ("machine", Outcome.ANSWERING_MACHINE),
-        ("fax", Outcome.FAX),
-        ("sit", Outcome.SIT_INVALID_NUMBER),
-        ("sit_nc", Outcome.SIT_NO_CIRCUIT),
-        ("sit_other", Outcome.SIT_OTHER),
-        ("silence", Outcome.NO_ANSWER),
-    ],
+    ANSWERED,
 )
 def test_answered_calls_are_classified_from_their_audio(
     audio: dict[str, Path], tmp_path: Path, played: str, outcome: Outcome
