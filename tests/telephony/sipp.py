@@ -247,15 +247,20 @@ def free_udp_port() -> int:
         return port
 
 
-def listening(port: int) -> bool:
-    """Whether a UDP socket is bound on 127.0.0.1:``port`` (from /proc/net/udp)."""
+def listening(port: int, tcp: bool = False) -> bool:
+    """Whether a UDP socket is bound (or a TCP one listens) on 127.0.0.1:``port``."""
     wanted = f"0100007F:{port:04X}"
-    return any(wanted in line for line in Path("/proc/net/udp").read_text().splitlines())
+    table = Path("/proc/net/tcp" if tcp else "/proc/net/udp").read_text().splitlines()
+    return any(wanted in line and (not tcp or line.split()[3] == "0A") for line in table)
 
 
 @contextmanager
 def sipp(
-    scenario: str, folder: Path, calls: int = 1, exits: list[int] | None = None
+    scenario: str,
+    folder: Path,
+    calls: int = 1,
+    exits: list[int] | None = None,
+    tcp: bool = False,
 ) -> Iterator[int]:
     """Run sipp as a UAS on a free loopback port for the scenario; yields the port. ``exits``
     gets sipp's exit status (0: every call went as the scenario says)."""
@@ -269,14 +274,14 @@ def sipp(
         [
             "sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1",
             "-m", str(calls), "-nostdin", "-trace_err", "-error_file", str(folder / "err.log"),
-            "-timeout", "60s", "-timeout_error",
+            "-timeout", "60s", "-timeout_error", "-t", "t1" if tcp else "u1",
         ],
         stdout=subprocess.DEVNULL,
         stderr=log,
         cwd=folder,
     )  # fmt: skip
     deadline = time.monotonic() + 10
-    while not listening(port):  # a busy machine can take a while to start sipp
+    while not listening(port, tcp):  # a busy machine can take a while to start sipp
         assert process.poll() is None, (folder / "sipp.log").read_text()
         assert time.monotonic() < deadline, "sipp did not bind its port"
         time.sleep(0.02)

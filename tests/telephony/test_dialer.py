@@ -260,3 +260,4 @@ def test_trunk_targets_put_the_number_in_the_user_part() -> None:
         "sip:+14155552671@carrier.example:5080"
     )
     assert trunk_target("sip:[::1]", "123") == "sip:123@[::1]:5060"
+    assert trunk_target("sip:10.0.0.1;transport=tcp", "1") == "sip:1@10.0.0.1:5060;transport=tcp"

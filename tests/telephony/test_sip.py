@@ -246,3 +246,36 @@ def test_serve_refuses_bad_sip_options_before_starting(
     assert result.exit_code == 2, result.output
     assert complaint in result.output
     assert not (tmp_path / "x.db").exists()  # nothing was set up
+
+
+@pytest.mark.parametrize(
+    ("kind", "outcome", "code"),
+    [
+        ("human", Outcome.LIVE_VOICE, 200),
+        ("busy", Outcome.BUSY, 486),
+        ("ring", Outcome.NO_ANSWER, 487),
+    ],
+)
+def test_sip_over_tcp(
+    audio: dict[str, Path], tmp_path: Path, kind: str, outcome: Outcome, code: int
+) -> None:
+    """``;transport=tcp``: one connection, messages framed by Content-Length, no
+    retransmissions; sipp listens on TCP and checks every message (exit status 0)."""
+    scenario = {
+        "human": sipp.answer(audio["human"]),
+        "busy": sipp.reject("486 Busy Here"),
+        "ring": sipp.ring_forever(),
+    }[kind]
+    exits: list[int] = []
+    with sipp.sipp(scenario, tmp_path, exits=exits, tcp=True) as port:
+        target = f"sip:15551230000@127.0.0.1:{port};transport=tcp"
+        report = asyncio.run(dial(target, settings=replace(QUICK, ring_timeout=3)))
+    assert (report.outcome, report.sip_code) == (outcome, code), report
+    assert exits == [0], (tmp_path / "sipp.log").read_text()
+
+
+def test_a_tcp_trunk_that_refuses_the_connection_is_an_error() -> None:
+    port = sipp.free_udp_port()  # nobody listens there on TCP either
+    target = f"sip:1@127.0.0.1:{port};transport=tcp"
+    report = asyncio.run(dial(target, settings=QUICK))
+    assert report.outcome is Outcome.ERROR and report.cause.startswith("NETWORK:"), report

@@ -35,10 +35,12 @@ log = logging.getLogger("dialback.sip")
 
 
 def trunk_target(trunk: str, number: str) -> str:
-    """``sip:<number>@host:port`` for a number dialled through ``trunk`` (``sip:host[:port]``)."""
+    """``sip:<number>@host:port`` for a number dialled through ``trunk`` (``sip:host[:port]``,
+    whose URI parameters such as ``;transport=tcp`` are kept)."""
     host, port = host_port(trunk)
     host = f"[{host}]" if ":" in host else host
-    return f"sip:{number}@{host}:{port}"
+    params = trunk[trunk.index(";") :] if ";" in trunk else ""
+    return f"sip:{number}@{host}:{port}{params}"
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""One outbound call leg over SIP/UDP: dial, analyse what answers, then hang up or stay up.
+"""One outbound call leg over SIP: dial, analyse what answers, then hang up or stay up.
 
 The client side of RFC 3261 that a trunk needs: INVITE with an SDP offer (PCMU, PCMA,
 telephone-event), retransmission (Timer A) until a response and a transaction timeout (Timer B),
@@ -9,7 +9,8 @@ and, while the call is up, answering re-INVITEs, OPTIONS and the far end's BYE.
 Each leg has its own SIP socket and its own RTP socket. Received audio is decoded (G.711) and fed
 to call progress analysis 20 ms at a time; once it has decided, a leg kept up hands its audio to
 ``on_frame`` (the other leg of a bridge) and plays hold audio, relayed voice or silence to the far
-end. What is not here: TCP and TLS, SRTP, codecs other than G.711.
+end. SIP goes over UDP, or over one TCP connection to the next hop (``;transport=tcp`` in the
+target, or ``DialSettings.transport``). What is not here: TLS, SRTP, codecs other than G.711.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from dialback.telephony.sip.message import (
     uri_of,
 )
 from dialback.telephony.sip.rtp import PCMA, PCMU, Rtp
+from dialback.telephony.sip.tcp import SipTransport, TcpConnection
 
 T1 = 0.5
 CANCEL_WAIT = 4.0  # seconds to wait for the final response after our CANCEL
@@ -62,6 +64,7 @@ class DialSettings:
     media_timeout: float = 3.0  # answered, but no RTP for this long while analysing: ERROR
     kept_media_timeout: float = 60.0  # a leg kept up whose RTP stops this long is over
     local_ip: str = "127.0.0.1"
+    transport: str = "udp"  # or "tcp" (also chosen by ";transport=tcp" in the URI)
     credentials: Credentials | None = None  # for a trunk that challenges (401/407)
     cpa: CpaSettings = field(default_factory=CpaSettings)
 
@@ -141,7 +144,8 @@ class Call:
         self.cseq = 1
         self.inbox: asyncio.Queue[Any] = asyncio.Queue()
         self.rtp = Rtp()
-        self.transport: asyncio.DatagramTransport | None = None
+        self.transport: SipTransport | None = None
+        self.tcp = self.settings.transport == "tcp" or ";transport=tcp" in target.lower()
         self.destination = host_port(target)
         self.port = 0
         self.to_header = f"<{target}>"
@@ -163,11 +167,15 @@ class Call:
         self._sdp_version = int(time.time())
 
     # --- messages -------------------------------------------------------------------------------
+    @property
+    def _via(self) -> str:
+        return "TCP" if self.tcp else "UDP"
+
     def _request(self, method: str, uri: str, via_branch: str, cseq: int, to: str) -> Message:
         ip = self.settings.local_ip
         name = f'"{self.caller_name}" ' if self.caller_name else ""
         headers = [
-            ("via", f"SIP/2.0/UDP {ip}:{self.port};branch={via_branch};rport"),
+            ("via", f"SIP/2.0/{self._via} {ip}:{self.port};branch={via_branch};rport"),
             ("max-forwards", "70"),
             ("from", f"{name}<sip:{self.caller_id}@{ip}>;tag={self.tag}"),
             ("to", to),
@@ -193,7 +201,8 @@ class Call:
         ).encode()
 
     def _contact(self) -> tuple[str, str]:
-        return ("contact", f"<sip:dialback@{self.settings.local_ip}:{self.port}>")
+        transport = ";transport=tcp" if self.tcp else ""
+        return ("contact", f"<sip:dialback@{self.settings.local_ip}:{self.port}{transport}>")
 
     def _invite(self) -> Message:
         message = self._request("INVITE", self.target, self.branch, self.cseq, self.to_header)
@@ -229,14 +238,26 @@ class Call:
     async def run(self) -> DialReport:
         loop = asyncio.get_running_loop()
         try:
-            self.transport, _ = await loop.create_datagram_endpoint(
-                lambda: _Tagged(self.inbox, "sip"), local_addr=(self.settings.local_ip, 0)
-            )
-            self.port = self.transport.get_extra_info("sockname")[1]
+            if self.tcp:
+                host, port = self.destination
+                connection = await asyncio.wait_for(
+                    TcpConnection.open(host, port, self.settings.local_ip, self.inbox),
+                    self.settings.transaction_timeout,
+                )
+                self.transport, self.port = connection, connection.port
+            else:
+                datagrams, _ = await loop.create_datagram_endpoint(
+                    lambda: _Tagged(self.inbox, "sip"), local_addr=(self.settings.local_ip, 0)
+                )
+                self.transport, self.port = datagrams, datagrams.get_extra_info("sockname")[1]
             await self.rtp.open(self.settings.local_ip, lambda: _Tagged(self.inbox, "rtp"))
-            return await self._dial()
-        except OSError as problem:
-            return DialReport(Outcome.ERROR, None, f"NETWORK: {problem}", malformed=self.malformed)
+            report = await self._dial()
+            if self._bye is not None and not self.up:
+                await self._bye_done()  # we hung up after the analysis: see the BYE through
+            return report
+        except (OSError, TimeoutError) as problem:
+            reason = str(problem) or type(problem).__name__
+            return DialReport(Outcome.ERROR, None, f"NETWORK: {reason}", malformed=self.malformed)
         finally:
             if not self.up:
                 self._close()
@@ -270,7 +291,7 @@ class Call:
         invite = self._invite_message = self._invite()
         self._send(invite, self.destination)
         early = EarlyMedia(s.cpa.tones)
-        retransmit, interval = self.started + T1, T1
+        retransmit, interval = self.started + (math.inf if self.tcp else T1), T1
         ring_deadline = self.started + s.ring_timeout
         give_up = self.started + s.transaction_timeout
         cancelled, cancel_deadline = False, math.inf
@@ -334,7 +355,7 @@ class Call:
                 if code in (401, 407) and self._authenticate(message, code):
                     invite = self._invite_message = self._invite()
                     self._send(invite, self.destination)
-                    retransmit, interval = loop.time() + T1, T1
+                    retransmit, interval = loop.time() + (math.inf if self.tcp else T1), T1
                     continue
                 if early.result is not None:
                     return self._report(early.result[0], code, early.result[1])
@@ -500,6 +521,9 @@ class Call:
                 continue
             tag, data, addr = got
             if isinstance(data, Exception):
+                if tag == "sip" and self.tcp:  # the connection is gone: so is the dialog
+                    self._end("CONNECTION-LOST")
+                    return
                 continue
             if tag == "rtp":
                 last_media = loop.time()
@@ -526,9 +550,14 @@ class Call:
         self.up = False  # from now on a BYE of the far end's crosses ours
         self.ended = "HUNG-UP"
         self._send_bye()
+        await self._bye_done()
+        self._close()
+
+    async def _bye_done(self) -> None:
+        """Wait (a little) for the answer to our BYE, sending it again meanwhile over UDP."""
         loop = asyncio.get_running_loop()
         give_up, interval = loop.time() + BYE_WAIT, T1
-        again = loop.time() + interval
+        again = math.inf if self.tcp else loop.time() + interval
         while not self._bye_answered.is_set() and loop.time() < give_up:
             got = await self._next(min(give_up, again))
             if got is None:
@@ -538,11 +567,12 @@ class Call:
                     again = loop.time() + interval
                 continue
             tag, data, addr = got
+            if tag == "sip" and isinstance(data, Exception) and self.tcp:
+                return  # the connection is closed: nobody will answer
             if tag == "sip" and not isinstance(data, Exception):
                 message = self._message(data)
                 if message is not None:
                     self._in_dialog(message, addr)
-        self._close()
 
     def _send_bye(self) -> None:
         if self._bye is None:
