@@ -89,7 +89,7 @@ def answer(audio: Path | None, ring_ms: int = 300) -> str:
 
 
 CAPTURE_DIALOG = (
-    '<recv request="INVITE" crlf="true"><action>'
+    '<recv request="INVITE" crlf="true" rrs="true"><action>'
     '<ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller"/>'
     '<ereg regexp="sip:[^>;]*" search_in="hdr" header="Contact:" assign_to="contact"/>'
     "</action></recv>"
@@ -97,7 +97,8 @@ CAPTURE_DIALOG = (
 
 
 def _request(method: str, cseq: int, body: str = "") -> str:
-    """A request of the called party's own, inside the dialog captured by CAPTURE_DIALOG."""
+    """A request of the called party's own, inside the dialog captured by CAPTURE_DIALOG (with
+    the route set a proxy recorded, so it goes back through the proxy)."""
     content = "Content-Type: application/sdp\nContent-Length: [len]" if body else ""
     return f"""<send retrans="500"><![CDATA[
 {method} [$contact] SIP/2.0
@@ -106,6 +107,7 @@ From: <sip:callee@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
 To: [$caller]
 Call-ID: [call_id]
 CSeq: {cseq} {method}
+[routes]
 Contact: <sip:[local_ip]:[local_port];transport=[transport]>
 Max-Forwards: 70
 {content or "Content-Length: 0"}

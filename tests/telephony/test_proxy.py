@@ -109,3 +109,17 @@ def test_wrong_credentials_end_after_one_more_try(audio: dict[str, Path], tmp_pa
         407,
         "AUTH-FAILED",
     )
+
+
+def test_a_customer_hanging_up_during_analysis_through_a_proxy(
+    audio: dict[str, Path], tmp_path: Path
+) -> None:
+    report = through_proxy(sipp.hang_up_after(audio["hello_then_gone"], 1000), tmp_path)
+    assert (report.outcome, report.cause) == (Outcome.CUSTOMER_HANGUP, "FAR-END-BYE")
+
+
+def test_an_answer_without_rtp_through_a_proxy_is_an_error(
+    audio: dict[str, Path], tmp_path: Path
+) -> None:
+    report = through_proxy(sipp.answer(None), tmp_path)
+    assert (report.outcome, report.sip_code, report.cause) == (Outcome.ERROR, 200, "NO-RTP")
