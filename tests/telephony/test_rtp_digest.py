@@ -9,7 +9,7 @@ import struct
 import numpy as np
 import pytest
 
-from dialback.telephony.cpa.audio import FRAME, alaw_decode, alaw_encode, ulaw_decode
+from dialback.telephony.cpa.audio import FRAME, alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from dialback.telephony.sip.digest import (
     Credentials,
     UnsupportedChallenge,
@@ -119,7 +119,7 @@ def test_the_sender_plays_hold_audio_then_relayed_voice_paced_every_20_ms() -> N
         near.play(("127.0.0.1", far.port), PCMU)
         await asyncio.sleep(0.5)
         near.bridged = True
-        near.relay(np.full(FRAME, -2000, dtype=np.int16))
+        near.relay(ulaw_encode(np.full(FRAME, -2000, dtype=np.int16)))
         await asyncio.sleep(0.2)
         elapsed = loop.time() - started
         near.close()

@@ -12,7 +12,9 @@ import asyncio
 import collections
 import random
 import struct
+import weakref
 from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 
@@ -78,11 +80,11 @@ class Rtp:
         self._ssrc = random.getrandbits(32)
         self._seq = random.getrandbits(16)
         self._stamp = random.getrandbits(32)
-        self._pump: asyncio.Task[None] | None = None
-        self.relayed: collections.deque[Samples] = collections.deque(maxlen=RELAY_DEPTH)
+        self.relayed: collections.deque[bytes] = collections.deque(maxlen=RELAY_DEPTH)
         self.bridged = False
         self.muted = False  # the far end put us on hold: send nothing
         self.hold: Samples | None = None
+        self._hold_encoded: tuple[int, bytes] | None = None
         self._hold_at = 0
 
     async def open(
@@ -113,19 +115,32 @@ class Rtp:
         self._pending = self._pending[whole:]
         return out
 
+    def forward(self, data: bytes, to: Rtp) -> None:
+        """Relay a received packet to the other leg of a bridge: the payload as it is when both
+        legs speak the same codec in 20 ms packets, else decoded and encoded again."""
+        payload = payload_of(data)
+        if payload is None:
+            return
+        kind, audio = payload
+        if kind == to.payload_type and len(audio) == FRAME and not len(self._pending):
+            self.packets += 1
+            to.relayed.append(audio)
+            return
+        for frame in self.frames(data):
+            to.relayed.append(encode(frame, to.payload_type))
+
     # --- sending --------------------------------------------------------------------------------
-    def send(self, frame: Samples) -> None:
-        """One packet of ``frame`` to the far end, in the negotiated codec."""
+    def send(self, payload: bytes) -> None:
+        """One packet of ``payload`` (20 ms, already in the negotiated codec) to the far end."""
         if self.muted:  # time goes on for the stream while we are held
             self._stamp = (self._stamp + FRAME) & 0xFFFFFFFF
         if self.transport is None or self.remote is None or self.muted:
             return
-        encode = ulaw_encode if self.payload_type == PCMU else alaw_encode
         marker = 0x80 if self.sent == 0 else 0
         header = struct.pack(
             "!BBHII", 0x80, marker | self.payload_type, self._seq, self._stamp, self._ssrc
         )
-        self.transport.sendto(header + encode(frame), self.remote)
+        self.transport.sendto(header + payload, self.remote)
         self.sent += 1
         self._seq = (self._seq + 1) & 0xFFFF
         self._stamp = (self._stamp + FRAME) & 0xFFFFFFFF
@@ -133,38 +148,82 @@ class Rtp:
     def play(self, remote: tuple[str, int], payload_type: int) -> None:
         """Start sending to ``remote`` every 20 ms (silence until there is something to play)."""
         self.remote, self.payload_type = remote, payload_type
-        if self._pump is None:
-            self._pump = asyncio.get_running_loop().create_task(self._run())
+        MediaClock.of_running_loop().add(self)
 
-    def relay(self, frame: Samples) -> None:
-        """Voice from the other leg of a bridge, played in order (at most 200 ms behind)."""
-        self.relayed.append(frame)
+    def relay(self, payload: bytes) -> None:
+        """20 ms of voice for the far end, in its codec: played in order, at most 200 ms behind."""
+        self.relayed.append(payload)
 
-    def _next(self) -> Samples:
+    def next_payload(self) -> bytes:
+        """What to send now: relayed voice, else the hold audio (looped), else silence."""
         if self.relayed:
             return self.relayed.popleft()
+        kind = self.payload_type
         if self.bridged or self.hold is None or len(self.hold) < FRAME:
-            return SILENCE
-        if self._hold_at + FRAME > len(self.hold):
+            return _SILENCE[kind]
+        if self._hold_encoded is None or self._hold_encoded[0] != kind:
+            usable = self.hold[: len(self.hold) // FRAME * FRAME]
+            self._hold_encoded = (kind, encode(usable, kind))
+        held = self._hold_encoded[1]
+        if self._hold_at + FRAME > len(held):
             self._hold_at = 0  # the hold audio loops
-        frame = self.hold[self._hold_at : self._hold_at + FRAME]
+        payload = held[self._hold_at : self._hold_at + FRAME]
         self._hold_at += FRAME
-        return frame
+        return payload
+
+    def close(self) -> None:
+        for clock in MediaClock.clocks():
+            clock.remove(self)
+        if self.transport is not None:
+            self.transport.close()
+
+
+def encode(samples: Samples, payload_type: int) -> bytes:
+    return ulaw_encode(samples) if payload_type == PCMU else alaw_encode(samples)
+
+
+_SILENCE = {PCMU: encode(SILENCE, PCMU), PCMA: encode(SILENCE, PCMA)}
+
+
+class MediaClock:
+    """One task per event loop sends the next packet of every playing leg each 20 ms: a
+    thousand legs cost one wake-up, not a thousand."""
+
+    _clocks: ClassVar[weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, MediaClock]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self) -> None:
+        self.legs: dict[Rtp, None] = {}  # an ordered set
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def of_running_loop(cls) -> MediaClock:
+        loop = asyncio.get_running_loop()
+        clock = cls._clocks.get(loop)
+        if clock is None:
+            clock = cls._clocks[loop] = MediaClock()
+        return clock
+
+    @classmethod
+    def clocks(cls) -> list[MediaClock]:
+        return list(cls._clocks.values())
+
+    def add(self, leg: Rtp) -> None:
+        self.legs[leg] = None
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def remove(self, leg: Rtp) -> None:
+        self.legs.pop(leg, None)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         due = loop.time()
-        while True:
-            self.send(self._next())
+        while self.legs:
+            for leg in list(self.legs):
+                leg.send(leg.next_payload())
             due += PTIME
-            late = loop.time() - due
-            if late > 10 * PTIME:  # the loop was busy: start the clock afresh, send no burst
+            if loop.time() - due > 10 * PTIME:  # the loop was busy: no burst to catch up
                 due = loop.time()
             await asyncio.sleep(max(0.0, due - loop.time()))
-
-    def close(self) -> None:
-        if self._pump is not None:
-            self._pump.cancel()
-            self._pump = None
-        if self.transport is not None:
-            self.transport.close()

@@ -8,7 +8,7 @@ and, while the call is up, answering re-INVITEs, OPTIONS and the far end's BYE.
 
 Each leg has its own SIP socket and its own RTP socket. Received audio is decoded (G.711) and fed
 to call progress analysis 20 ms at a time; once it has decided, a leg kept up hands its audio to
-``on_frame`` (the other leg of a bridge) and plays hold audio, relayed voice or silence to the far
+the other leg of a bridge and plays hold audio, relayed voice or silence to the far
 end. SIP goes over UDP, or over one TCP connection to the next hop (``;transport=tcp`` in the
 target, or ``DialSettings.transport``). What is not here: TLS, SRTP, codecs other than G.711.
 """
@@ -29,7 +29,6 @@ from dialback.telephony.cpa.analyzer import (
     EarlyMedia,
     outcome_of_response,
 )
-from dialback.telephony.cpa.audio import Samples
 from dialback.telephony.sip.digest import Credentials, UnsupportedChallenge, authorization
 from dialback.telephony.sip.message import (
     MalformedMessage,
@@ -136,7 +135,7 @@ class Call:
         self.caller_name = caller_name
         self.callback_id = callback_id
         self.keep, self.analyze, self.on_ringing = keep, analyze, on_ringing
-        self.on_frame: Callable[[Samples], None] | None = None  # audio after the decision
+        self.relay_to: Rtp | None = None  # the other leg of a bridge: our audio goes there
         self.on_ended: Callable[[str], None] | None = None  # the far end ended a kept leg
         self.call_id = new_token(12)
         self.tag = new_token(4)
@@ -527,9 +526,8 @@ class Call:
                 continue
             if tag == "rtp":
                 last_media = loop.time()
-                for frame in self.rtp.frames(data):
-                    if self.on_frame is not None:
-                        self.on_frame(frame)
+                if self.relay_to is not None:
+                    self.rtp.forward(data, self.relay_to)
                 continue
             message = self._message(data)
             if message is not None and self._in_dialog(message, addr) == "BYE":
@@ -612,8 +610,7 @@ class Call:
 def bridge(one: Call, other: Call) -> None:
     """Join two legs kept up: each one's audio is played to the other (an RTP relay)."""
     one.rtp.bridged = other.rtp.bridged = True
-    one.on_frame = other.rtp.relay
-    other.on_frame = one.rtp.relay
+    one.relay_to, other.relay_to = other.rtp, one.rtp
 
 
 async def dial(target: str, **options: Any) -> DialReport:
