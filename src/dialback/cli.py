@@ -520,7 +520,8 @@ def cpa(
         list[str] | None,
         typer.Option(
             "--amd",
-            help="An amd.conf setting, e.g. --amd maximum_number_of_words=3 (milliseconds).",
+            help="An amd.conf setting, e.g. --amd maximum_number_of_words=3 (milliseconds), or "
+            "dialback's noise_floor_window=0 to judge silence exactly as Asterisk does.",
         ),
     ] = None,
 ) -> None:
@@ -534,14 +535,19 @@ def cpa(
     amd = AmdSettings()
     for item in setting or []:
         name, _, value = item.partition("=")
-        if name not in AmdSettings.names() or not value.strip().isdigit():
+        kind = type(getattr(amd, name, None))
+        try:
+            if name not in AmdSettings.names() or kind not in (int, float):
+                raise ValueError(name)
+            number = kind(value.strip())
+        except ValueError:
             typer.echo(
-                f"error: --amd {item!r}: expected NAME=INTEGER with NAME one of "
+                f"error: --amd {item!r}: expected NAME=NUMBER with NAME one of "
                 f"{', '.join(AmdSettings.names())}",
                 err=True,
             )
-            raise typer.Exit(2)
-        amd = replace(amd, **{name: int(value)})
+            raise typer.Exit(2) from None
+        amd = replace(amd, **{name: number})
     settings = CpaSettings(amd=amd)
     table = Table(title="call progress analysis")
     for column in ("file", "outcome", "cause", "decided s", "greeting start s", "greeting end s"):

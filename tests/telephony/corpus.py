@@ -26,7 +26,7 @@ from dialback.domain.model import Outcome
 from dialback.telephony.cpa.audio import RATE, Samples, load, ulaw_encode
 
 PROMPTS = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
-TOOLS = ("espeak-ng",)
+TOOLS = ("espeak-ng", "sox")
 
 HUMAN_TEXTS = ["Hello?", "Hello.", "Hi.", "Yes?", "Yeah, hello?", "Speaking.", "Hello there."]
 MACHINE_TEXTS = [
@@ -106,6 +106,22 @@ def sit(code: str) -> Samples:
 def noisy(x: Samples, level: float, rng: np.random.Generator) -> Samples:
     """Background noise (mean absolute value about ``level``) under the whole recording."""
     noise = rng.normal(0, level * 1.25, len(x))
+    return np.clip(x.astype(np.float64) + noise, -32768, 32767).astype(np.int16)
+
+
+def rumbling(x: Samples, level: float) -> Samples:
+    """sox's brown noise (a low rumble that swings from frame to frame, as on a noisy line or in
+    a car) under the whole recording, mean absolute value about ``level``; ``-R``: the same
+    noise on every run."""
+    with tempfile.NamedTemporaryFile(suffix=".wav") as out:
+        subprocess.run(
+            ["sox", "-R", "-n", "-r", str(RATE), "-c", "1", "-b", "16", out.name,
+             "synth", f"{len(x) / RATE:.3f}", "brownnoise", "vol", "0.5"],
+            check=True,
+        )  # fmt: skip
+        noise = load(Path(out.name)).astype(np.float64)[: len(x)]
+    noise = np.pad(noise, (0, len(x) - len(noise)))
+    noise *= level / max(float(np.abs(noise).mean()), 1e-9)
     return np.clip(x.astype(np.float64) + noise, -32768, 32767).astype(np.int16)
 
 
@@ -293,12 +309,42 @@ def items() -> list[Item]:
             nobody,
             lambda: cat(silence(0.3), tone(300, 0.02, 6000), silence(6)),
         ),
+        (  # louder than Asterisk's silence threshold (256): the noise floor decides
+            "loud line noise, nobody speaks",
+            nobody,
+            lambda: noisy(silence(6), 350, np.random.default_rng(4)),
+        ),
+        (
+            "a loud rumble, nobody speaks",
+            nobody,
+            lambda: rumbling(silence(6), 320),
+        ),
     ]
+    loud = [
+        ("Hello?", "en-us", "noisy", 350),
+        ("Yes, hello.", "en-gb", "rumbling", 320),
+        ("Hello?", "en-us+f3", "rumbling", 450),
+    ]
+    for k, (text, voice, kind, level) in enumerate(loud):
+        found.append(
+            (
+                f"human {text!r} {voice} over loud {kind} noise {level:g}",
+                human,
+                partial(_loud, text, voice, kind, level, 300 + k),
+            )
+        )
     return found
 
 
 def _said(text: str, voice: str, speed: int, lead: float, after: float) -> Samples:
     return cat(silence(lead), speak(text, voice, speed), silence(after))
+
+
+def _loud(text: str, voice: str, kind: str, level: float, seed: int) -> Samples:
+    said = _said(text, voice, 160, 0.5, 4.0)
+    if kind == "rumbling":
+        return rumbling(said, level)
+    return noisy(said, level, np.random.default_rng(seed))
 
 
 def _noisy_said(text: str, voice: str, level: float, seed: int, after: float) -> Samples:

@@ -17,6 +17,7 @@ from dialback.domain.model import Outcome
 from dialback.telephony.cpa.amd import Amd, AmdSettings, Status
 from dialback.telephony.cpa.analyzer import (
     CallProgress,
+    CpaSettings,
     EarlyMedia,
     classify,
     outcome_of_response,
@@ -168,6 +169,24 @@ def test_amd_settings_change_the_decision() -> None:
     assert patient is not None and patient.status is Status.HUMAN and patient.decided_ms == 3200
 
 
+def test_a_noisy_line_is_judged_against_its_noise_floor() -> None:
+    """Noise louder than Asterisk's silence threshold (256) looks like an endless greeting to
+    app_amd; dialback's noise floor hears the short word in it and the quiet after it."""
+    rng = np.random.default_rng(11)
+    hello = corpus.noisy(
+        corpus.cat(corpus.silence(0.4), corpus.tone(300, 0.4, 6000), corpus.silence(3)), 350, rng
+    )
+    assert classify(hello).outcome is Outcome.LIVE_VOICE
+    asterisk = CpaSettings(amd=AmdSettings(noise_floor_window=0))
+    as_asterisk = classify(hello, asterisk)
+    assert (as_asterisk.outcome, as_asterisk.cause) == (
+        Outcome.ANSWERING_MACHINE,
+        "MACHINE:LONGGREETING-1500-1500",
+    )
+    nobody = corpus.noisy(corpus.silence(4), 350, rng)
+    assert classify(nobody).outcome is Outcome.NO_ANSWER
+
+
 def test_the_analyzer_maps_amd_to_outcomes_and_handles_an_early_end() -> None:
     hello = corpus.cat(corpus.silence(0.4), corpus.tone(300, 0.4), corpus.silence(2))
     found = classify(hello)
@@ -247,7 +266,13 @@ def test_cli_cpa_classifies_files(tmp_path: Path) -> None:
     )
     assert json.loads(slow.output)["decidedSeconds"] == pytest.approx(0.8 + 1.5)
     bad = CliRunner().invoke(app, ["cpa", "--amd", "greeting=soon", str(hello)])
-    assert bad.exit_code == 2 and "NAME=INTEGER" in bad.output
+    assert bad.exit_code == 2 and "NAME=NUMBER" in bad.output
+    fractional = CliRunner().invoke(app, ["cpa", "--amd", "greeting=1.5", str(hello)])
+    assert fractional.exit_code == 2  # milliseconds are whole
+    factor = CliRunner().invoke(
+        app, ["cpa", "--json", "--amd", "noise_floor_factor=2.5", str(hello)]
+    )
+    assert json.loads(factor.output)["outcome"] == "LIVE_VOICE"
     missing = CliRunner().invoke(app, ["cpa", str(tmp_path / "nope.wav")])
     assert missing.exit_code == 1
 

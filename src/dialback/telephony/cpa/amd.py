@@ -11,6 +11,7 @@ greeting, too many words, one endless word, or nothing at all for ``initial_sile
 
 from __future__ import annotations
 
+import collections
 import enum
 from dataclasses import dataclass, fields
 
@@ -34,6 +35,12 @@ class AmdSettings:
     maximum_number_of_words: int = 2
     silence_threshold: int = 256
     maximum_word_length: int = 5000
+    # dialback's own (not amd.conf's): on a noisy line, a frame is silent under
+    # ``noise_floor_factor`` times the 10th percentile of the last ``noise_floor_window`` ms, when
+    # that is above ``silence_threshold``. A line with any real silence in the window is judged
+    # exactly as Asterisk judges it; ``noise_floor_window = 0`` turns this off.
+    noise_floor_window: int = 1000
+    noise_floor_factor: float = 3.0
 
     @classmethod
     def names(cls) -> list[str]:
@@ -71,14 +78,22 @@ class Amd:
         self.in_greeting = False
         self.greeting_start: int | None = None
         self.result: AmdResult | None = None
+        self._levels: collections.deque[float] = collections.deque(
+            maxlen=max(1, self.s.noise_floor_window // FRAME_MS)
+        )
 
     def _done(self, status: Status, cause: str, end: int | None = None) -> AmdResult:
         self.result = AmdResult(status, cause, self.total, self.greeting_start, end)
         return self.result
 
     def feed(self, frame: Samples) -> AmdResult | None:
-        silent = float(np.abs(frame.astype(np.int32)).mean()) < self.s.silence_threshold
-        return self.step(silent)
+        level = float(np.abs(frame.astype(np.int32)).mean())
+        threshold = float(self.s.silence_threshold)
+        if self.s.noise_floor_window > 0:
+            self._levels.append(level)
+            quiet = sorted(self._levels)[len(self._levels) // 10]  # the window's 10th percentile
+            threshold = max(threshold, quiet * self.s.noise_floor_factor)
+        return self.step(level < threshold)
 
     def step(self, silent: bool, ms: int = FRAME_MS) -> AmdResult | None:
         """One frame, already judged silent or not."""
