@@ -6,6 +6,7 @@ asked directly here; what the far ends do comes back as the engine's events."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack
@@ -238,8 +239,12 @@ def test_an_agent_without_a_phone_leaves_the_customer_on_hold(
     run(scenario, trunk_of(customer))
 
 
-def test_cancelling_a_ringing_dial_sends_cancel(tmp_path: Path) -> None:
-    with sipp.sipp(sipp.ring_forever(), tmp_path) as port:
+def test_cancelling_a_ringing_dial_sends_cancel(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="dialback.sip")
+    exits: list[int] = []
+    with sipp.sipp(sipp.ring_forever(), tmp_path, exits=exits) as port:
 
         async def scenario(dialer: SipDialer, events: list[Event]) -> None:
             dialer.place(place(NUMBER))
@@ -253,6 +258,8 @@ def test_cancelling_a_ringing_dial_sends_cancel(tmp_path: Path) -> None:
     found = completed(events)
     assert found is not None
     assert (found.result.outcome, found.result.sip_code) == (Outcome.NO_ANSWER, 487)
+    assert "(CANCELLED)" in caplog.text  # our CANCEL, not the ring timeout
+    assert exits == [0]  # sipp saw the CANCEL and got the ACK of its 487
 
 
 def test_trunk_targets_put_the_number_in_the_user_part() -> None:

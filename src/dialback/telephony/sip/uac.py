@@ -358,7 +358,9 @@ class Call:
                     continue
                 if early.result is not None:
                     return self._report(early.result[0], code, early.result[1])
-                cause = "RING-TIMEOUT" if cancelled and code == 487 else f"SIP-{code}"
+                cause = f"SIP-{code}"
+                if cancelled and code == 487:
+                    cause = "CANCELLED" if self._stop else "RING-TIMEOUT"
                 if code in (401, 407):
                     cause = "AUTH-FAILED" if self._auth_header else "AUTH-NEEDED"
                 return self._report(outcome_of_response(code), code, cause)
