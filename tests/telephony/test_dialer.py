@@ -262,6 +262,25 @@ def test_cancelling_a_ringing_dial_sends_cancel(
     assert exits == [0]  # sipp saw the CANCEL and got the ACK of its 487
 
 
+def test_a_dial_cancelled_while_the_analysis_listens_hangs_up(phones: tuple[Phone, Phone]) -> None:
+    """The callback is disconnected after the customer answered, before the analysis decided:
+    the customer is hung up, not left on hold."""
+    customer, _ = phones
+
+    async def scenario(dialer: SipDialer, events: list[Event]) -> None:
+        dialer.place(place(NUMBER))
+        await asyncio.sleep(0.6)  # answered at once; "Hello?" is still being said
+        dialer.cancel(DialId("cb-1#1"))
+        await until(lambda: completed(events), 5, "the cancelled dial to end")
+        found = completed(events)
+        assert found is not None
+        assert (found.result.outcome, found.result.sip_code) == (Outcome.NO_ANSWER, 200)
+        assert not dialer.has_customer(InteractionId("cb-1"))
+        await until(lambda: "terminated" in customer.log.read_text(), 5, "the customer's BYE")
+
+    run(scenario, trunk_of(customer))
+
+
 def test_trunk_targets_put_the_number_in_the_user_part() -> None:
     assert trunk_target("sip:carrier.example:5080", "+14155552671") == (
         "sip:+14155552671@carrier.example:5080"

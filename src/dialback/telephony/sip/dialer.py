@@ -88,6 +88,8 @@ class SipDialer:
             report = DialReport(Outcome.ERROR, None, "INTERNAL")
         self.dials.pop(call.dial_id, None)
         log.info("dial %s to %s: %s (%s)", call.dial_id, call.number, report.outcome, report.cause)
+        if leg.up and leg.cancelled:  # given up just as the analysis decided
+            await leg.hang_up()
         if leg.up:
             self._hold(call.interaction_id, leg)
         result = DialResult(

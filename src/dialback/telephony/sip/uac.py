@@ -265,6 +265,10 @@ class Call:
         """Give up this dial: CANCEL once it rings, BYE if it was answered meanwhile."""
         self._stop = True
 
+    @property
+    def cancelled(self) -> bool:
+        return self._stop
+
     async def _next(self, deadline: float) -> tuple[str, Any, Any] | None:
         """The next datagram or socket error before ``deadline`` (loop time), else None."""
         left = deadline - asyncio.get_running_loop().time()
@@ -423,6 +427,9 @@ class Call:
         last_media = loop.time()
         while True:
             now = loop.time()
+            if self._stop:  # given up while we listened: the callback no longer wants this call
+                self._send_bye()
+                return self._report(Outcome.NO_ANSWER, 200, "CANCELLED-ANSWERED", answered_after)
             if now - last_media > self.settings.media_timeout:
                 self._send_bye()
                 cause = "NO-RTP" if self.rtp.packets == 0 else "RTP-STOPPED"
