@@ -24,6 +24,7 @@ import socket
 import struct
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from dialback.telephony.sip.rtp import PCMU, Rtp
@@ -43,6 +44,10 @@ class _Leg(asyncio.DatagramProtocol):
         self.received += 1  # what a kept Call's loop does with a packet of a bridged leg
         if self.to is not None:
             self.rtp.forward(data, self.to)
+
+
+def _receiver(leg: _Leg) -> Callable[[], asyncio.DatagramProtocol]:
+    return lambda: leg
 
 
 def far_ends(ports: list[int], seconds: float, out: Any) -> None:
@@ -81,7 +86,7 @@ async def relay(calls: int, seconds: float) -> dict[str, float]:
     for _ in range(calls * 2):
         rtp = Rtp()
         leg = _Leg(rtp)
-        await rtp.open("127.0.0.1", lambda leg=leg: leg)  # type: ignore[misc]
+        await rtp.open("127.0.0.1", _receiver(leg))
         legs.append(leg)
     for a, b in zip(legs[::2], legs[1::2], strict=True):
         a.to, b.to = b.rtp, a.rtp
