@@ -8,7 +8,6 @@ import json
 import shutil
 import socket
 import subprocess
-import time
 import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from .processes import stop, wait_ready
 from .sipp import free_udp_port
 
 MODULES = Path("/usr/lib/baresip/modules")
@@ -118,24 +118,15 @@ snd_path {recordings}
     log_path = folder / "baresip.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
-        ["baresip", "-f", str(folder)],
+        ["stdbuf", "-oL", "baresip", "-f", str(folder)],  # line by line: the log is read live
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=folder,
     )
     try:
-        deadline = time.monotonic() + 10
-        while b"baresip is ready" not in log_path.read_bytes():
-            assert process.poll() is None, f"baresip exited: {log_path.read_text()}"
-            assert time.monotonic() < deadline, f"baresip did not start: {log_path.read_text()}"
-            time.sleep(0.05)
+        wait_ready(process, log_path, lambda text: "baresip is ready" in text, "baresip")
         yield Phone(uri, recordings, log_path, control)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 5)
         log.close()

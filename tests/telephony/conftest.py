@@ -25,14 +25,22 @@ ANSWERED = [  # what the answering side plays (a key of ``audio``), and the outc
 ]
 
 
-@pytest.fixture(scope="session")
-def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    missing = corpus.missing_tools() + ([] if shutil.which("sipp") else ["sipp"])
+def require(what: str, *commands: str, speech: bool = True) -> None:
+    """A real component missing fails ``what`` in CI and skips it loudly elsewhere. ``speech``:
+    the tools that make the test audio (espeak-ng, sox, the recorded prompts) too."""
+    missing = (corpus.missing_tools() if speech else []) + [
+        c for c in commands if not shutil.which(c)
+    ]
     if missing:
-        message = f"MISSING {', '.join(missing)}: the SIP integration tests were SKIPPED"
+        message = f"MISSING {', '.join(missing)}: {what} SKIPPED"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    require("the SIP integration tests were", "sipp")
     folder = tmp_path_factory.mktemp("audio")
     made = {
         "human": corpus.cat(corpus.silence(0.3), corpus.speak("Hello?", "en-us", 150),

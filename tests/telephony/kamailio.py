@@ -7,11 +7,11 @@ from __future__ import annotations
 import glob
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .processes import stop, wait_ready
 from .sipp import free_udp_port, listening
 
 REALM = "dialback.test"
@@ -79,17 +79,10 @@ def proxy(
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 10
-        while b"INFO: <core>" not in log_path.read_bytes() or not listening(port):
-            assert process.poll() is None, f"kamailio exited: {log_path.read_text()}"
-            assert time.monotonic() < deadline, f"kamailio did not start: {log_path.read_text()}"
-            time.sleep(0.05)
+        wait_ready(
+            process, log_path, lambda text: "INFO: <core>" in text and listening(port), "kamailio"
+        )
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()

@@ -5,7 +5,6 @@ credentials first (407), as carriers' trunks do."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,17 +15,14 @@ from dialback.telephony.sip.digest import Credentials
 from dialback.telephony.sip.uac import DialReport, DialSettings, dial
 
 from . import kamailio, sipp
-from .conftest import ANSWERED, IN_CI
+from .conftest import ANSWERED, require
 
 QUICK = DialSettings(ring_timeout=10, transaction_timeout=3.0, media_timeout=1.5)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def proxy_installed() -> None:
-    if not shutil.which("kamailio"):
-        if IN_CI:
-            pytest.fail("MISSING kamailio: the SIP proxy tests cannot run")
-        pytest.skip("MISSING kamailio: the SIP proxy tests were SKIPPED")
+    require("the SIP proxy tests were", "kamailio", speech=False)
 
 
 def through_proxy(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import threading
 from contextlib import ExitStack
@@ -25,7 +24,6 @@ from dialback.telephony.sip.uac import Call, DialReport, DialSettings, dial
 from . import sipp
 from .conftest import ANSWERED
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 QUICK = DialSettings(ring_timeout=1.5, transaction_timeout=2.0, media_timeout=1.5)
 
 
