@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from dialback.analytics import iso
-from dialback.service.demo_center import DemoCenter
+from dialback.api.genesys import iso
+from dialback.demo.center import DemoCenter
 from dialback.store import tables
 
 from .conftest import Service, eventually, ok, serve

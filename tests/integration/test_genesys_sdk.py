@@ -6,7 +6,7 @@ from typing import Any
 
 import PureCloudPlatformClientV2 as genesys  # type: ignore[import-untyped]
 
-from dialback.analytics import iso
+from dialback.api.genesys import iso
 
 from .conftest import Service
 

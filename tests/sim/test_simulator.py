@@ -45,7 +45,7 @@ def test_another_seed_gives_another_day() -> None:
 def test_one_engine_two_drivers_the_same_effects() -> None:
     """Every event the simulator fed, fed again to a fresh engine through the unit tests'
     virtual clock, gives the same effects (the simulator copies no engine rule)."""
-    from dialback.driver import VirtualClock
+    from dialback.sim.clock import VirtualClock
 
     workload = parse_workload(
         {

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from dialback.cli import default_hold
 from dialback.domain.effects import PlaceCall
 from dialback.domain.events import AgentHungUp, CustomerHungUp, DialCompleted, DialRang
 from dialback.domain.model import AgentId, DialId, InteractionId, Outcome
-from dialback.telephony.sip.dialer import SipDialer, trunk_target
+from dialback.telephony.sip.dialer import SipDialer, default_hold, trunk_target
 from dialback.telephony.sip.uac import DialSettings
 
 from . import corpus, sipp

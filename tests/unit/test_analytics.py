@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from dialback.analytics import aggregates, conversation_detail, iso, stitched
+from dialback.api.genesys import aggregates, conversation_detail, iso, stitched
 from dialback.domain.events import (
     AgentHungUp,
     AlertAccepted,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from dialback.cli import app
-from dialback.demo import final_outcomes, run_day
+from dialback.demo.script import final_outcomes, run_day
 from dialback.domain.effects import DialResolved, RecordPacingDecision
 from dialback.domain.model import EndReason, Outcome
 

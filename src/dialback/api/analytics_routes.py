@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from dialback.analytics import aggregates, conversation_detail, stitched
 from dialback.api.auth import Auth, Role
 from dialback.api.common import JsonBody, object_body, reader
 from dialback.api.errors import ApiError
+from dialback.api.genesys import aggregates, conversation_detail, stitched
 from dialback.domain.callbacks import parse_time
 from dialback.domain.errors import UnknownInteraction
 from dialback.domain.metrics import GroupBy, aggregate, observations, stitch

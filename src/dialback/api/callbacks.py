@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 
-from dialback.analytics import iso
 from dialback.api.auth import Auth, Role
 from dialback.api.common import (
     JsonBody,
@@ -22,6 +21,8 @@ from dialback.api.common import (
     runtime,
 )
 from dialback.api.errors import ApiError, status_of
+from dialback.api.genesys import iso
+from dialback.api.numbers import normalize_number
 from dialback.domain.callbacks import MAX_SCHEDULE_AHEAD, parse_callback_request
 from dialback.domain.errors import (
     DialbackError,
@@ -41,7 +42,6 @@ from dialback.domain.events import (
 )
 from dialback.domain.model import AgentId, ConversationId, InteractionId, QueueId
 from dialback.domain.settings import QueueSettings
-from dialback.numbers import normalize_number
 from dialback.store.repository import Idempotent
 
 router = APIRouter(tags=["callbacks"])

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from dialback.analytics import iso
 from dialback.api.auth import Auth, Role
 from dialback.api.common import (
     JsonBody,
@@ -19,6 +18,7 @@ from dialback.api.common import (
     runtime,
 )
 from dialback.api.errors import ApiError
+from dialback.api.genesys import iso
 from dialback.domain.errors import UnknownQueue
 from dialback.domain.events import (
     AgentJoinedQueue,

@@ -1,6 +1,6 @@
 """Reading a request to be called back (SPEC §3, R-C-1..3) from its Genesys-shaped body.
 
-Phone numbers are normalised by a function injected from the shell (``dialback.numbers`` wraps
+Phone numbers are normalised by a function injected from the shell (``dialback.api.numbers`` wraps
 ``phonenumbers``), so the core stays stdlib-only while the library's rules apply.
 """
 

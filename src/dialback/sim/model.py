@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialback.agents import VirtualAgents
 from dialback.domain.effects import (
     Effect,
     InteractionChanged,
@@ -49,7 +48,8 @@ from dialback.domain.model import (
     State,
 )
 from dialback.domain.timeline import Purpose, SegmentType, Timeline
-from dialback.driver import VirtualClock
+from dialback.sim.agents import VirtualAgents
+from dialback.sim.clock import VirtualClock
 from dialback.sim.workload import QueueSpec, Workload
 from dialback.telephony.simulated import SIP
 

@@ -35,7 +35,7 @@ from dialback.domain.model import (
 )
 from dialback.domain.pacing import PacingDecision
 from dialback.domain.settings import QueueSettings, parse_queue
-from dialback.driver import VirtualClock
+from dialback.sim.clock import VirtualClock
 
 T = TypeVar("T")
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from dialback.api.numbers import normalize_number
 from dialback.domain.callbacks import parse_callback_request, parse_time
 from dialback.domain.errors import (
     DialbackError,
@@ -24,7 +25,6 @@ from dialback.domain.errors import (
 )
 from dialback.domain.model import CallbackRequest, QueueId
 from dialback.domain.settings import DeliveryMode, QueueSettings, parse_queue
-from dialback.numbers import normalize_number
 
 NOW = parse_time("2026-11-25T09:00:00Z", "t")
 QUEUES = {

@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from dialback.domain.effects import PlaceCall
 from dialback.domain.events import AgentHungUp, CustomerHungUp, DialCompleted, DialRang
 from dialback.domain.model import AgentId, DialId, DialResult, InteractionId, Outcome
@@ -32,6 +34,16 @@ from dialback.telephony.sip.message import host_port
 from dialback.telephony.sip.uac import Call, DialReport, DialSettings, bridge
 
 log = logging.getLogger("dialback.sip")
+
+
+def default_hold() -> Samples:
+    """Hold audio when none is given: a soft two-note chime every four seconds."""
+    rate = 8000
+    t = np.arange(int(0.4 * rate)) / rate
+    fade = np.minimum(1.0, (0.4 - t) * 10)
+    notes = [np.sin(2 * np.pi * f * t) * fade * 3000 for f in (523.25, 659.25)]
+    chime = np.concatenate([*notes, np.zeros(int(3.2 * rate))])
+    return chime.astype(np.int16)
 
 
 def trunk_target(trunk: str, number: str) -> str:

@@ -11,7 +11,6 @@ import asyncio
 import random
 from dataclasses import dataclass, field
 
-from dialback.agents import VirtualAgents
 from dialback.domain.events import (
     AgentJoinedQueue,
     AgentPresenceChanged,
@@ -31,6 +30,7 @@ from dialback.domain.model import (
 )
 from dialback.domain.settings import parse_queue
 from dialback.service.runtime import Runtime
+from dialback.sim.agents import VirtualAgents
 
 QUEUES = {
     QueueId("billing"): {

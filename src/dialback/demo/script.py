@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
-from dialback.agents import VirtualAgents
 from dialback.domain.effects import (
     DialResolved,
     Effect,
@@ -49,7 +48,8 @@ from dialback.domain.model import (
 )
 from dialback.domain.settings import parse_queue
 from dialback.domain.timeline import Timeline
-from dialback.driver import VirtualClock
+from dialback.sim.agents import VirtualAgents
+from dialback.sim.clock import VirtualClock
 
 START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC).timestamp()
 BILLING, SUPPORT = QueueId("billing"), QueueId("support")

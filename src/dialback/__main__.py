@@ -1,0 +1,5 @@
+"""``python -m dialback``: the ``dialback`` command."""
+
+from dialback.cli import app
+
+app()

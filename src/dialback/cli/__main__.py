@@ -1,0 +1,5 @@
+"""``python -m dialback.cli``."""
+
+from dialback.cli import app
+
+app()

@@ -1,0 +1,165 @@
+"""``dialback serve``: the service, with the simulated carrier or a SIP trunk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from dialback.cli.app import DbOption, app
+
+if TYPE_CHECKING:
+    from dialback.domain.model import AgentId
+    from dialback.service.runtime import Runtime
+    from dialback.telephony.port import Dialer, Report
+
+
+@app.command()
+def serve(
+    db: DbOption = "./dialback.db",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    demo: Annotated[
+        bool, typer.Option(help="Run a synthetic contact center against the service.")
+    ] = False,
+    speed: Annotated[float, typer.Option(help="Demo and carrier clock speed-up.")] = 1.0,
+    carrier_log: Annotated[
+        Path | None, typer.Option(help="Append every simulated dial to this file (JSON lines).")
+    ] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every HTTP request.")] = False,
+    sip: Annotated[
+        str | None,
+        typer.Option(help="Dial through this SIP trunk (sip:host:port) instead of the simulator."),
+    ] = None,
+    sip_ip: Annotated[str, typer.Option(help="Our address for SIP and RTP.")] = "127.0.0.1",
+    ring_timeout: Annotated[
+        float, typer.Option(help="SIP: seconds of ringing before CANCEL (US rules: 15 or more).")
+    ] = 30.0,
+    hold_audio: Annotated[
+        Path | None,
+        typer.Option(help="SIP: what a customer waiting for an agent hears (wav or raw u-law)."),
+    ] = None,
+    flow: Annotated[
+        list[str] | None,
+        typer.Option(help="SIP: FLOW_ID=sip:uri, where TransferToFlow sends a call (repeatable)."),
+    ] = None,
+    sip_user: Annotated[
+        str | None, typer.Option(help="SIP: user name for a trunk that challenges (401/407).")
+    ] = None,
+    sip_password: Annotated[
+        str | None, typer.Option(envvar="DIALBACK_SIP_PASSWORD", help="SIP: its password.")
+    ] = None,
+) -> None:
+    """Run the service: REST API, timers and the simulated carrier (SQLite by default), or a SIP
+    trunk with ``--sip``."""
+    import gc
+    import logging
+    import random
+
+    import uvicorn
+
+    from dialback.api.app import create_app
+    from dialback.demo.center import DemoCenter
+    from dialback.service.runtime import Runtime
+    from dialback.store.db import connect, migrate
+    from dialback.store.repository import Store
+    from dialback.telephony.simulated import SimulatedCarrier
+
+    def simulated(report: Report) -> Dialer:
+        return SimulatedCarrier(report, random.Random(), speed=speed, log_path=carrier_log)
+
+    dialer_factory: Callable[[Report], Dialer] = simulated
+    if sip is not None:
+        dialer_factory = _sip_dialer(
+            lambda: runtime,
+            sip,
+            sip_ip,
+            ring_timeout,
+            hold_audio,
+            flow or [],
+            sip_user,
+            sip_password,
+        )
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    engine = connect(db)
+    migrate(engine)
+    store = Store(engine)
+    runtime = Runtime(store, dialer_factory)
+
+    async def started() -> None:
+        # The engine keeps every live callback in memory: move what startup built out of the
+        # collector's sight and collect young objects less often (fewer long GC pauses).
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 50)
+        if demo:
+            token = store.create_token("admin")
+            await DemoCenter(runtime, speed=speed).start()
+            Console().print(
+                f"[bold green]dialback demo[/] on http://{host}:{port}  "
+                f"(API docs: /docs)\nadmin token: [bold]{token}[/]\n"
+                f"try: curl -H 'Authorization: Bearer {token}' "
+                f"http://{host}:{port}/api/v2/routing/queues"
+            )
+
+    uvicorn.run(
+        create_app(runtime, on_started=started),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=access_log,
+    )
+
+
+def _sip_dialer(
+    runtime: Callable[[], Runtime],
+    trunk: str,
+    local_ip: str,
+    ring_timeout: float,
+    hold_audio: Path | None,
+    flows: list[str],
+    user: str | None,
+    password: str | None,
+) -> Callable[[Report], Dialer]:
+    """The SIP adapter's factory, every option checked before the service starts."""
+    from dialback.telephony.cpa.audio import UnreadableAudio, load
+    from dialback.telephony.sip.dialer import SipDialer, default_hold
+    from dialback.telephony.sip.digest import Credentials
+    from dialback.telephony.sip.message import MalformedMessage, host_port
+    from dialback.telephony.sip.uac import DialSettings
+
+    try:
+        host_port(trunk)
+    except MalformedMessage as problem:
+        raise typer.BadParameter(str(problem), param_hint="--sip") from None
+    mapping: dict[str, str] = {}
+    for item in flows:
+        flow_id, _, uri = item.partition("=")
+        try:
+            host_port(uri)
+        except MalformedMessage:
+            raise typer.BadParameter(
+                f"expected FLOW_ID=sip:uri, got {item!r}", param_hint="--flow"
+            ) from None
+        mapping[flow_id] = uri
+    try:
+        hold = load(hold_audio) if hold_audio is not None else default_hold()
+    except (OSError, UnreadableAudio) as problem:
+        raise typer.BadParameter(str(problem), param_hint="--hold-audio") from None
+    if (user is None) != (password is None):
+        raise typer.BadParameter("give both --sip-user and --sip-password, or neither")
+    if not ring_timeout > 0:
+        raise typer.BadParameter("must be more than 0 seconds", param_hint="--ring-timeout")
+    settings = DialSettings(
+        ring_timeout=ring_timeout,
+        local_ip=local_ip,
+        credentials=Credentials(user, password) if user and password is not None else None,
+    )
+
+    def address(agent_id: AgentId) -> str | None:
+        agent = runtime().engine.agents.get(agent_id)
+        return agent.address if agent else None
+
+    return lambda report: SipDialer(report, trunk, address, mapping, hold, settings)
