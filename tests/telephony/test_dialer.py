@@ -60,9 +60,18 @@ def phones(tmp_path: Path) -> Iterator[tuple[Phone, Phone]]:
         yield customer, agent
 
 
-def place(number: str, agent: AgentId | None = None, n: int = 1) -> PlaceCall:
+def place(
+    number: str, agent: AgentId | None = None, n: int = 1, phone: str | None = None
+) -> PlaceCall:
     return PlaceCall(
-        DialId(f"cb-{n}#1"), InteractionId(f"cb-{n}"), number, "+14155550100", "Acme", agent, 1
+        DialId(f"cb-{n}#1"),
+        InteractionId(f"cb-{n}"),
+        number,
+        "+14155550100",
+        "Acme",
+        agent,
+        1,
+        phone,
     )
 
 
@@ -81,7 +90,6 @@ async def until(check: Callable[[], object], seconds: float, what: str) -> None:
 def run(
     scenario: Callable[[SipDialer, list[Event]], Awaitable[None]],
     trunk: str,
-    agents: dict[AgentId, str] | None = None,
     flows: dict[str, str] | None = None,
 ) -> list[Event]:
     events: list[Event] = []
@@ -93,7 +101,6 @@ def run(
         dialer = SipDialer(
             report,
             trunk,
-            (agents or {}).get,
             flows or {},
             default_hold(),
             DialSettings(ring_timeout=10, transaction_timeout=5),
@@ -124,7 +131,7 @@ def test_the_customer_hears_hold_audio_then_the_agent_and_the_agent_hears_the_cu
         assert found.result.sip_code == 200 and found.result.greeting_end is not None
         assert dialer.has_customer(InteractionId("cb-1"))
         await asyncio.sleep(2.0)  # waiting for an agent: hold audio
-        dialer.connect(InteractionId("cb-1"), AgentId("ann"))
+        dialer.connect(InteractionId("cb-1"), AgentId("ann"), agent.uri)
         await until(agent.heard, 10, "the agent's phone to answer")
         await until(
             lambda: tone_seconds(recorded(agent.heard()[0]), CUSTOMER_TONE) >= 2.0,
@@ -136,7 +143,7 @@ def test_the_customer_hears_hold_audio_then_the_agent_and_the_agent_hears_the_cu
                     "the agent's hang-up to be reported")  # fmt: skip
         await until(lambda: not dialer.has_customer(InteractionId("cb-1")), 5, "the customer BYE")
 
-    events = run(scenario, trunk_of(customer), {AgentId("ann"): agent.uri})
+    events = run(scenario, trunk_of(customer))
     assert [type(e) for e in events if not isinstance(e, DialRang)] == [
         DialCompleted,
         AgentHungUp,
@@ -200,7 +207,7 @@ def test_an_agent_first_dial_is_not_analysed_and_goes_straight_to_the_agent(
     customer, agent = phones
 
     async def scenario(dialer: SipDialer, events: list[Event]) -> None:
-        dialer.place(place(NUMBER, agent=AgentId("ann")))
+        dialer.place(place(NUMBER, agent=AgentId("ann"), phone=agent.uri))
         await until(lambda: completed(events), 10, "the dial's outcome")
         found = completed(events)
         assert found is not None
@@ -213,7 +220,7 @@ def test_an_agent_first_dial_is_not_analysed_and_goes_straight_to_the_agent(
         )
         dialer.hang_up(InteractionId("cb-1"))
 
-    run(scenario, trunk_of(customer), {AgentId("ann"): agent.uri})
+    run(scenario, trunk_of(customer))
 
 
 def test_an_agent_without_a_phone_leaves_the_customer_on_hold(
@@ -224,7 +231,7 @@ def test_an_agent_without_a_phone_leaves_the_customer_on_hold(
     async def scenario(dialer: SipDialer, events: list[Event]) -> None:
         dialer.place(place(NUMBER))
         await until(lambda: completed(events), 10, "the dial's outcome")
-        dialer.connect(InteractionId("cb-1"), AgentId("desk-only"))
+        dialer.connect(InteractionId("cb-1"), AgentId("desk-only"), None)
         await asyncio.sleep(0.5)
         assert dialer.has_customer(InteractionId("cb-1"))
         assert not dialer.far_legs

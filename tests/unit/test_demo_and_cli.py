@@ -8,7 +8,8 @@ from typer.testing import CliRunner
 
 from dialback.cli import app
 from dialback.demo.script import final_outcomes, run_day
-from dialback.domain.effects import DialResolved, RecordPacingDecision
+from dialback.domain.effects import RecordPacingDecision
+from dialback.domain.facts import DialResolved
 from dialback.domain.model import EndReason, Outcome
 
 runner = CliRunner()

@@ -12,8 +12,6 @@ from rich.console import Console
 from dialback.cli.app import DbOption, app
 
 if TYPE_CHECKING:
-    from dialback.domain.model import AgentId
-    from dialback.service.runtime import Runtime
     from dialback.telephony.port import Dialer, Report
 
 
@@ -74,7 +72,6 @@ def serve(
     dialer_factory: Callable[[Report], Dialer] = simulated
     if sip is not None:
         dialer_factory = _sip_dialer(
-            lambda: runtime,
             sip,
             sip_ip,
             ring_timeout,
@@ -114,7 +111,6 @@ def serve(
 
 
 def _sip_dialer(
-    runtime: Callable[[], Runtime],
     trunk: str,
     local_ip: str,
     ring_timeout: float,
@@ -158,8 +154,4 @@ def _sip_dialer(
         credentials=Credentials(user, password) if user and password is not None else None,
     )
 
-    def address(agent_id: AgentId) -> str | None:
-        agent = runtime().engine.agents.get(agent_id)
-        return agent.address if agent else None
-
-    return lambda report: SipDialer(report, trunk, address, mapping, hold, settings)
+    return lambda report: SipDialer(report, trunk, mapping, hold, settings)

@@ -12,14 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
-from dialback.domain.effects import (
-    DialResolved,
-    Effect,
-    InteractionChanged,
-    PlaceCall,
-    RecordPacingDecision,
-    StartTimer,
-)
+from dialback.domain.effects import Effect, PlaceCall, RecordPacingDecision, StartTimer
 from dialback.domain.events import (
     AgentJoinedQueue,
     AgentPresenceChanged,
@@ -33,6 +26,7 @@ from dialback.domain.events import (
     TimerFired,
     VoiceCallQueued,
 )
+from dialback.domain.facts import DialResolved, InteractionChanged
 from dialback.domain.model import (
     AgentId,
     CallbackRequest,

@@ -12,17 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from dialback.domain.effects import (
-    AgentStatusChanged,
-    CancelTimer,
-    ConnectToAgent,
-    Effect,
-    InteractionChanged,
-    PlaceCall,
-    StartTimer,
-)
+from dialback.domain.effects import CancelTimer, ConnectToAgent, Effect, PlaceCall, StartTimer
 from dialback.domain.errors import UnknownAgent, UnknownInteraction, UnknownQueue
 from dialback.domain.events import TimerKey, TimerKind
+from dialback.domain.facts import AgentStatusChanged, InteractionChanged
 from dialback.domain.model import (
     AgentId,
     DialId,
@@ -375,7 +368,7 @@ class Core:
         self.open_segment(
             interaction, Purpose.AGENT, MediaType.VOICE, SegmentType.INTERACT, agent_id=agent.id
         )
-        self.emit(ConnectToAgent(interaction.id, agent.id))
+        self.emit(ConnectToAgent(interaction.id, agent.id, agent.address))
 
     def dial_segments_end(
         self,
@@ -445,6 +438,7 @@ class Core:
                 caller_name,
                 agent_id,
                 interaction.attempts,
+                self.agents[agent_id].address if agent_id is not None else None,
             )
         )
 

@@ -1,5 +1,9 @@
-"""Effects the engine returns, named as orders. The engine performs none of them: the service
+"""Orders the engine gives, named as orders. The engine performs none of them: the service
 executes them against the database, the carrier and the clock, the simulator against its heap.
+
+Beside its orders the engine reports facts (``domain/facts.py``: a dial resolved, an agent's
+status or an interaction's state changed, a timeline segment opened or closed); together they are
+the engine's ``Effect``s, in the order they happened.
 """
 
 from __future__ import annotations
@@ -7,21 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dialback.domain.events import TimerKey
+from dialback.domain.facts import Fact
 from dialback.domain.model import (
     AgentId,
-    ConversationId,
     DialId,
-    DialResult,
-    EndReason,
     InteractionId,
     MediaType,
-    Outcome,
-    QueueId,
-    RoutingStatus,
-    State,
 )
 from dialback.domain.pacing import PacingDecision
-from dialback.domain.timeline import SegmentClosed, SegmentOpened
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,16 +64,7 @@ class PlaceCall:
     caller_id_name: str | None
     agent_id: AgentId | None
     attempt: int
-
-
-@dataclass(frozen=True, slots=True)
-class DialResolved:
-    """A dial ended with an outcome (SPEC §5); ``agent_id`` as in ``PlaceCall``."""
-
-    dial_id: DialId
-    interaction_id: InteractionId
-    agent_id: AgentId | None
-    result: DialResult
+    agent_address: str | None = None  # agent-first: the agent's phone, put through on answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +74,12 @@ class CancelCall:
 
 @dataclass(frozen=True, slots=True)
 class ConnectToAgent:
-    """Bridge the customer's voice leg to the agent."""
+    """Bridge the customer's voice leg to the agent; ``address`` is the agent's phone (a SIP
+    URI) when the agent has one, so the dialer needs to ask nobody."""
 
     interaction_id: InteractionId
     agent_id: AgentId
+    address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,45 +94,23 @@ class HangUpCustomer:
 
 
 @dataclass(frozen=True, slots=True)
-class AgentStatusChanged:
-    agent_id: AgentId
-    status: RoutingStatus
-
-
-@dataclass(frozen=True, slots=True)
-class InteractionChanged:
-    """Every state change of an interaction, with what the timeline needs."""
-
-    interaction_id: InteractionId
-    conversation_id: ConversationId
-    queue_id: QueueId
-    media: MediaType
-    state: State
-    agent_id: AgentId | None = None
-    outcome: Outcome | None = None
-    end_reason: EndReason | None = None
-    wrapup_code: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class RecordPacingDecision:
     decision: PacingDecision
 
 
-Effect = (
+Order = (
     StartTimer
     | CancelTimer
     | OfferToAgent
     | RevokeOffer
     | PlaceCall
-    | DialResolved
     | CancelCall
     | ConnectToAgent
     | TransferToFlow
     | HangUpCustomer
-    | AgentStatusChanged
-    | InteractionChanged
     | RecordPacingDecision
-    | SegmentOpened
-    | SegmentClosed
 )
+"""What the engine asks a shell to do."""
+
+Effect = Order | Fact
+"""Everything ``Engine.handle`` returns: orders to carry out and facts to publish."""

@@ -19,12 +19,7 @@ from typing import Any
 
 from dialback.domain import customer_first, routing
 from dialback.domain.core import Core, dial_communication
-from dialback.domain.effects import (
-    CancelCall,
-    DialResolved,
-    Effect,
-    HangUpCustomer,
-)
+from dialback.domain.effects import CancelCall, Effect, HangUpCustomer
 from dialback.domain.errors import (
     AgentNotHandling,
     CallbackAlreadyConnected,
@@ -63,6 +58,7 @@ from dialback.domain.events import (
     VoiceCallQueued,
     WrapUpCompleted,
 )
+from dialback.domain.facts import DialResolved
 from dialback.domain.model import (
     AgentId,
     EndReason,

@@ -249,7 +249,7 @@ class Runtime:
             elif isinstance(effect, CancelCall):
                 self.dialer.cancel(effect.dial_id)
             elif isinstance(effect, ConnectToAgent):
-                self.dialer.connect(effect.interaction_id, effect.agent_id)
+                self.dialer.connect(effect.interaction_id, effect.agent_id, effect.address)
             elif isinstance(effect, TransferToFlow):
                 self.dialer.transfer_to_flow(effect.interaction_id, effect.flow_id)
             elif isinstance(effect, HangUpCustomer):

@@ -8,14 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dialback.domain.effects import (
-    ConnectToAgent,
-    DialResolved,
-    Effect,
-    InteractionChanged,
-    OfferToAgent,
-    PlaceCall,
-)
+from dialback.domain.effects import ConnectToAgent, Effect, OfferToAgent, PlaceCall
 from dialback.domain.events import (
     AgentDialed,
     AgentEndedCallback,
@@ -25,6 +18,7 @@ from dialback.domain.events import (
     Event,
     WrapUpCompleted,
 )
+from dialback.domain.facts import DialResolved, InteractionChanged
 from dialback.domain.model import InteractionId, MediaType, Outcome, State
 
 

@@ -15,12 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialback.domain.effects import (
-    Effect,
-    InteractionChanged,
-    PlaceCall,
-    RecordPacingDecision,
-)
+from dialback.domain.effects import Effect, PlaceCall, RecordPacingDecision
 from dialback.domain.events import (
     AgentJoinedQueue,
     AgentPresenceChanged,
@@ -33,6 +28,7 @@ from dialback.domain.events import (
     QueueConfigured,
     VoiceCallQueued,
 )
+from dialback.domain.facts import InteractionChanged
 from dialback.domain.metrics import Observation, observations
 from dialback.domain.model import (
     ANSWERED_OUTCOMES,

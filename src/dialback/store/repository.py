@@ -19,12 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from dialback.domain.effects import (
-    AgentStatusChanged,
-    Effect,
-    InteractionChanged,
-    RecordPacingDecision,
-)
+from dialback.domain.effects import Effect, RecordPacingDecision
 from dialback.domain.events import (
     AgentJoinedQueue,
     AgentLeftQueue,
@@ -35,6 +30,7 @@ from dialback.domain.events import (
     QueueConfigured,
     VoiceCallQueued,
 )
+from dialback.domain.facts import AgentStatusChanged, InteractionChanged
 from dialback.domain.model import InteractionId, MediaType, Outcome
 from dialback.domain.settings import queue_to_json
 from dialback.domain.timeline import (

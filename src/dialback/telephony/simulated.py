@@ -105,7 +105,9 @@ class SimulatedCarrier:
             task.cancel()
             self._write({"event": "cancel", "dial_id": dial_id, "at": time.time()})
 
-    def connect(self, interaction_id: InteractionId, agent_id: AgentId) -> None:
+    def connect(
+        self, interaction_id: InteractionId, agent_id: AgentId, address: str | None
+    ) -> None:
         self.customers.add(interaction_id)
 
     def transfer_to_flow(self, interaction_id: InteractionId, flow_id: str) -> None:

@@ -7,12 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from dialback.domain.effects import (
-    Effect,
-    InteractionChanged,
-    PlaceCall,
-    RecordPacingDecision,
-)
+from dialback.domain.effects import Effect, PlaceCall, RecordPacingDecision
 from dialback.domain.engine import Engine
 from dialback.domain.events import (
     AgentJoinedQueue,
@@ -23,6 +18,7 @@ from dialback.domain.events import (
     Event,
     QueueConfigured,
 )
+from dialback.domain.facts import InteractionChanged
 from dialback.domain.model import (
     AgentId,
     CallbackRequest,

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialback.domain.effects import (
-    AgentStatusChanged,
-    HangUpCustomer,
-    OfferToAgent,
-    PlaceCall,
-    RevokeOffer,
-)
+from dialback.domain.effects import HangUpCustomer, OfferToAgent, PlaceCall, RevokeOffer
 from dialback.domain.errors import (
     AgentNotHandling,
     DialInProgress,
@@ -29,6 +23,7 @@ from dialback.domain.events import (
     DialCompleted,
     WrapUpCompleted,
 )
+from dialback.domain.facts import AgentStatusChanged
 from dialback.domain.model import (
     AgentId,
     DialId,

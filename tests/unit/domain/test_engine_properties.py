@@ -16,7 +16,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from dialback.domain.effects import CancelCall, DialResolved, Effect, InteractionChanged, PlaceCall
+from dialback.domain.effects import CancelCall, Effect, PlaceCall
 from dialback.domain.errors import DialbackError
 from dialback.domain.events import (
     AgentDialed,
@@ -36,6 +36,7 @@ from dialback.domain.events import (
     VoiceCallQueued,
     WrapUpCompleted,
 )
+from dialback.domain.facts import DialResolved, InteractionChanged
 from dialback.domain.metrics import observations, totals
 from dialback.domain.model import (
     AgentId,

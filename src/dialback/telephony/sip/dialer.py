@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +59,6 @@ def trunk_target(trunk: str, number: str) -> str:
 class SipDialer:
     report: Report
     trunk: str
-    agent_address: Callable[[AgentId], str | None]
     flows: Mapping[str, str] = field(default_factory=dict)
     hold: Samples | None = None
     settings: DialSettings = field(default_factory=DialSettings)
@@ -113,7 +112,7 @@ class SipDialer:
         )
         await self.report(DialCompleted(call.dial_id, result))
         if leg.up and call.agent_id is not None:  # agent-first: the agent's own call
-            self.connect(call.interaction_id, call.agent_id)
+            self.connect(call.interaction_id, call.agent_id, call.agent_address)
 
     def _hold(self, interaction_id: InteractionId, leg: Call) -> None:
         """The customer is ours: hold audio until an agent or a flow takes the call."""
@@ -135,8 +134,9 @@ class SipDialer:
         if leg is not None:
             leg.cancel()
 
-    def connect(self, interaction_id: InteractionId, agent_id: AgentId) -> None:
-        address = self.agent_address(agent_id)
+    def connect(
+        self, interaction_id: InteractionId, agent_id: AgentId, address: str | None
+    ) -> None:
         if address is None:
             log.warning("agent %s has no SIP address: %s stays on hold", agent_id, interaction_id)
             return
