@@ -3,6 +3,10 @@
 Each move keeps the bookkeeping consistent (queue heaps, agent pools and counters, timers) and
 emits the effects that describe it. Rules live in ``engine``, ``routing`` and
 ``customer_first``; none of them touches the bookkeeping except through these moves.
+
+Imports point one way: the rule modules import this one (``routing`` and ``customer_first``
+only for the ``Core`` type), and this one imports none of them, so a move that a rule also
+needs (``take_back_offer``) lives here.
 """
 
 from __future__ import annotations
@@ -12,7 +16,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from dialback.domain.effects import CancelTimer, ConnectToAgent, Effect, PlaceCall, StartTimer
+from dialback.domain.effects import (
+    CancelTimer,
+    ConnectToAgent,
+    Effect,
+    PlaceCall,
+    RevokeOffer,
+    StartTimer,
+)
 from dialback.domain.errors import UnknownAgent, UnknownInteraction, UnknownQueue
 from dialback.domain.events import TimerKey, TimerKind
 from dialback.domain.facts import AgentStatusChanged, InteractionChanged
@@ -304,18 +315,34 @@ class Core:
         """Take a callback out of whatever step it is in (for a reschedule or a cancel, ``how``
         says which): out of the queue, its timers stopped, an alert withdrawn, a holding agent
         sent to after-call work."""
-        from dialback.domain import routing  # the two modules call each other
-
         self.remove_from_queues(interaction)
         for kind in INTERACTION_TIMERS:
             self.cancel_timer(kind, interaction.id)
         self.cancel_timer(TimerKind.OWNERSHIP_EXPIRY, interaction.id)
         if interaction.state is State.ALERTING:
-            routing.withdraw_offer(self, interaction, requeue=False)
+            self.take_back_offer(interaction, not_responding=False)
         elif interaction.state is State.CONNECTED and interaction.agent_id is not None:
             self.to_acw(interaction)
         # Waiting in the queue, or for a retry inside a queue visit: either way the visit ends.
         self.close_segment(interaction, Purpose.ACD, interaction.media, how=how)
+
+    def take_back_offer(self, interaction: Interaction, *, not_responding: bool) -> None:
+        """End the alert of ``interaction`` without an answer: the alerted agent lets go of it
+        (marked ``not_responding`` if it missed the alert, R-AF-1), the alert segment closes and
+        the offer is revoked. Where the interaction goes next is the caller's choice (R-O-3).
+        Lives here, not in ``routing``, so that ``detach`` needs no rule module (no import cycle).
+        """
+        assert interaction.agent_id is not None
+        agent = self.agents[interaction.agent_id]
+        self.cancel_timer(TimerKind.ALERT_TIMEOUT, interaction.id)
+        with self.changing(agent):
+            del agent.work[interaction.id]
+            agent.not_responding = agent.not_responding or not_responding
+        how = HowEnded.NOT_RESPONDING if not_responding else HowEnded.WITHDRAWN
+        self.close_segment(
+            interaction, Purpose.AGENT, interaction.media, agent_id=agent.id, how=how
+        )
+        self.emit(RevokeOffer(agent.id, interaction.id, not_responding=not_responding))
 
     def end(
         self,

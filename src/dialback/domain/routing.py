@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dialback.domain.effects import OfferToAgent, RevokeOffer
+from dialback.domain.effects import OfferToAgent
 from dialback.domain.events import TimerKind
 from dialback.domain.model import DialResult, EndReason, MediaType, Outcome, State
 from dialback.domain.ordering import QueueKey
@@ -139,27 +139,15 @@ def accept(core: Core, agent: AgentState, interaction: Interaction) -> None:
 def withdraw_offer(core: Core, interaction: Interaction, *, requeue: bool = True) -> None:
     """The alert ends without an answer and without blame (the agent went off queue, the
     customer left): the interaction goes back with its place (R-O-3)."""
-    _take_back(core, interaction, not_responding=False)
+    core.take_back_offer(interaction, not_responding=False)
     if requeue:
         return_to_queue(core, interaction)
 
 
 def alert_timed_out(core: Core, interaction: Interaction) -> None:
     """R-AF-1: the agent becomes not responding; the interaction keeps its place."""
-    _take_back(core, interaction, not_responding=True)
+    core.take_back_offer(interaction, not_responding=True)
     return_to_queue(core, interaction)
-
-
-def _take_back(core: Core, interaction: Interaction, *, not_responding: bool) -> None:
-    assert interaction.agent_id is not None
-    agent = core.agents[interaction.agent_id]
-    core.cancel_timer(TimerKind.ALERT_TIMEOUT, interaction.id)
-    with core.changing(agent):
-        del agent.work[interaction.id]
-        agent.not_responding = agent.not_responding or not_responding
-    how = HowEnded.NOT_RESPONDING if not_responding else HowEnded.WITHDRAWN
-    core.close_segment(interaction, Purpose.AGENT, interaction.media, agent_id=agent.id, how=how)
-    core.emit(RevokeOffer(agent.id, interaction.id, not_responding=not_responding))
 
 
 def return_to_queue(core: Core, interaction: Interaction) -> None:
