@@ -8,11 +8,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from dialback.api.auth import Auth, Role
-from dialback.api.common import JsonBody, object_body, reader
-from dialback.api.errors import ApiError
+from dialback.api.common import JsonBody, object_body, queries
 from dialback.api.genesys import aggregates, conversation_detail, stitched
 from dialback.domain.callbacks import parse_time
-from dialback.domain.errors import UnknownInteraction
+from dialback.domain.errors import (
+    InvalidChoice,
+    InvalidInput,
+    InvalidType,
+    UnknownInteraction,
+    ValueOutOfRange,
+)
 from dialback.domain.metrics import GroupBy, aggregate, observations, stitch
 from dialback.domain.model import QueueId
 from dialback.domain.settings import ServiceLevel, parse_queue
@@ -22,17 +27,17 @@ MAX_CONVERSATIONS = 10_000
 
 
 def _levels(request: Request) -> dict[QueueId, ServiceLevel]:
-    rows, _ = reader(request).queues(10_000, 0)
+    rows, _ = queries(request).queues(10_000, 0)
     return {QueueId(r.id): parse_queue(r.settings).callback.service_level for r in rows}
 
 
 def _interval(body: dict[str, Any]) -> tuple[float, float]:
     raw = body.get("interval")
     if not isinstance(raw, str) or raw.count("/") != 1:
-        raise ApiError(422, "invalid_input", "interval is start/end in ISO-8601", "interval")
+        raise InvalidInput("interval is start/end in ISO-8601", field="interval")
     start, end = (parse_time(part, "interval") for part in raw.split("/"))
     if end <= start:
-        raise ApiError(422, "value_out_of_range", "the interval ends before it starts", "interval")
+        raise ValueOutOfRange("the interval ends before it starts", field="interval")
     return start, end
 
 
@@ -45,20 +50,18 @@ def _granularity(body: dict[str, Any]) -> int:
         else None
     )
     if match is None or not any(match.groups()):
-        raise ApiError(422, "invalid_input", "granularity is an ISO-8601 duration", "granularity")
+        raise InvalidInput("granularity is an ISO-8601 duration", field="granularity")
     days, hours, minutes = (int(g) if g else 0 for g in match.groups())
     seconds = ((days * 24 + hours) * 60 + minutes) * 60
     if seconds % 900:
-        raise ApiError(
-            422, "value_out_of_range", "granularity is a multiple of 15 minutes", "granularity"
-        )
+        raise ValueOutOfRange("granularity is a multiple of 15 minutes", field="granularity")
     return seconds
 
 
 @router.get("/{conversation_id}/details")
 async def details(request: Request, conversation_id: str, who: Auth) -> dict[str, Any]:
     who.require(Role.SUPERVISOR)
-    conversation = reader(request).conversation(conversation_id)
+    conversation = queries(request).conversation(conversation_id)
     if conversation is None:
         raise UnknownInteraction(f"no conversation {conversation_id}")
     found = conversation_detail(conversation, _levels(request))
@@ -73,7 +76,7 @@ async def details_query(request: Request, who: Auth, body: JsonBody) -> dict[str
     fields = object_body(body)
     start, end = _interval(fields)
     levels = _levels(request)
-    conversations = reader(request).conversations_between(start, end, MAX_CONVERSATIONS)
+    conversations = queries(request).conversations_between(start, end, MAX_CONVERSATIONS)
     return {
         "conversations": [conversation_detail(c, levels) for c in conversations],
         "totalHits": len(conversations),
@@ -93,14 +96,14 @@ async def aggregates_query(request: Request, who: Auth, body: JsonBody) -> dict[
         try:
             group_by.append(GroupBy(name))
         except ValueError:
-            raise ApiError(422, "invalid_choice", f"cannot group by {name}", "groupBy") from None
+            raise InvalidChoice(f"cannot group by {name}", field="groupBy") from None
     wanted = fields.get("metrics")
     if wanted is not None and not (
         isinstance(wanted, list) and all(isinstance(m, str) for m in wanted)
     ):
-        raise ApiError(422, "invalid_type", "metrics is a list of names", "metrics")
+        raise InvalidType("metrics is a list of names", field="metrics")
     levels = _levels(request)
-    conversations = reader(request).conversations_between(start - 86_400, end, MAX_CONVERSATIONS)
+    conversations = queries(request).conversations_between(start - 86_400, end, MAX_CONVERSATIONS)
     found = [
         o
         for c in conversations

@@ -23,8 +23,8 @@ from dialback.api import analytics_routes, callbacks, errors, queues, users
 from dialback.domain.effects import Effect
 from dialback.domain.errors import DialbackError
 from dialback.domain.events import Event
-from dialback.service.runtime import Runtime, ServiceUnavailable
-from dialback.store.repository import Reader
+from dialback.service.queries import Queries
+from dialback.service.runtime import Runtime
 
 
 def create_app(runtime: Runtime, *, on_started: Callable[[], Any] | None = None) -> FastAPI:
@@ -45,21 +45,18 @@ def create_app(runtime: Runtime, *, on_started: Callable[[], Any] | None = None)
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.state.store = runtime.store
-    app.state.reader = Reader(runtime.store.engine)
+    app.state.queries = Queries(runtime)
     app.state.tokens = {}
     app.add_exception_handler(DialbackError, errors.dialback_error)
-    app.add_exception_handler(errors.ApiError, errors.api_error)
-    app.add_exception_handler(ServiceUnavailable, errors.unavailable)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(HTTPException, errors.http_error)
     for module in (queues, users, callbacks, analytics_routes):
         app.include_router(module.router)
-    _monitoring(app, runtime)
+    _monitoring(app, runtime, app.state.queries)
     return app
 
 
-def _monitoring(app: FastAPI, runtime: Runtime) -> None:
+def _monitoring(app: FastAPI, runtime: Runtime, queries: Queries) -> None:
     disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series are noise
     registry = CollectorRegistry()
     events = Counter("dialback_events", "Events the engine accepted", ["kind"], registry=registry)
@@ -76,20 +73,17 @@ def _monitoring(app: FastAPI, runtime: Runtime) -> None:
 
     @app.get("/healthz", tags=["monitoring"])
     async def healthz() -> dict[str, Any]:
-        healthy = runtime.failed is None
-        return {"status": "ok" if healthy else "failed", "replayedEvents": runtime.replayed_events}
+        healthy, replayed = queries.health()
+        return {"status": "ok" if healthy else "failed", "replayedEvents": replayed}
 
     @app.get("/metrics", response_class=PlainTextResponse, tags=["monitoring"])
     async def metrics(request: Request) -> PlainTextResponse:
-        engine = runtime.engine
-        for queue in engine.queues.values():
-            waiting.labels(queue.id).set(len(queue.waiting) + len(queue.undialed))
-        dials.set(len(engine.dials))
-        statuses: dict[str, int] = {}
-        for agent in engine.agents.values():
-            statuses[agent.status.value] = statuses.get(agent.status.value, 0) + 1
-        for status, n in statuses.items():
-            agents.labels(status).set(n)
+        now = queries.gauges()
+        for queue_id, count in now.waiting.items():
+            waiting.labels(queue_id).set(count)
+        dials.set(now.dials_in_progress)
+        for status, n in now.agents_by_status.items():
+            agents.labels(status.value).set(n)
         return PlainTextResponse(
             generate_latest(registry).decode(), media_type="text/plain; version=0.0.4"
         )

@@ -8,7 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from dialback.api.errors import ApiError
+from dialback.api.common import queries
+from dialback.api.errors import Forbidden, Unauthorized
 
 
 class Role(enum.Enum):
@@ -24,25 +25,25 @@ class Principal:
 
     def require(self, *roles: Role) -> None:
         if self.role is not Role.ADMIN and self.role not in roles:
-            raise ApiError(403, "forbidden", f"the {self.role.value} role may not do this")
+            raise Forbidden(f"the {self.role.value} role may not do this")
 
     def require_self(self, user_id: str) -> None:
         """Supervisors and admins act for anyone; an agent only for its own user."""
         if self.role is Role.AGENT and self.user_id != user_id:
-            raise ApiError(403, "forbidden", "an agent may act only on its own user")
+            raise Forbidden("an agent may act only on its own user")
 
 
 async def principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
+        raise Unauthorized("send Authorization: Bearer <token>")
     tokens: dict[str, Principal] = request.app.state.tokens
     found = tokens.get(token)
     if found is None:
-        row = request.app.state.store.token(token)
+        row = queries(request).token(token)
         if row is None:
-            raise ApiError(401, "unauthorized", "unknown token")
+            raise Unauthorized("unknown token")
         found = tokens[token] = Principal(Role(row[0]), row[1])
     return found
 

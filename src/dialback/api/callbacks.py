@@ -12,25 +12,23 @@ from dialback.api.auth import Auth, Role
 from dialback.api.common import (
     JsonBody,
     OptionalBody,
-    engine,
     new_id,
     now,
     object_body,
     optional_time,
-    reader,
+    queries,
     runtime,
 )
-from dialback.api.errors import ApiError, status_of
+from dialback.api.errors import Forbidden, IdempotencyKeyReused, status_of
 from dialback.api.genesys import iso
 from dialback.api.numbers import normalize_number
-from dialback.domain.callbacks import MAX_SCHEDULE_AHEAD, parse_callback_request
+from dialback.domain.callbacks import check_reschedule, parse_callback_request
 from dialback.domain.errors import (
     DialbackError,
-    OwnedCallbacksDisabled,
-    ScheduledTooFarAhead,
+    InvalidChoice,
+    InvalidType,
+    MissingField,
     UnknownInteraction,
-    UnknownQueue,
-    ValueOutOfRange,
 )
 from dialback.domain.events import (
     CallAnsweredElsewhere,
@@ -42,38 +40,9 @@ from dialback.domain.events import (
 )
 from dialback.domain.model import AgentId, ConversationId, InteractionId, QueueId
 from dialback.domain.settings import QueueSettings
-from dialback.store.repository import Idempotent
+from dialback.service.runtime import Idempotent
 
 router = APIRouter(tags=["callbacks"])
-
-
-def settings_of(request: Request) -> Any:
-    def lookup(queue_id: QueueId) -> QueueSettings:
-        queue = engine(request).queues.get(queue_id)
-        if queue is None:
-            raise UnknownQueue(f"no queue {queue_id}", field="queueId")
-        return queue.settings
-
-    return lookup
-
-
-def check_schedule(
-    request: Request, queue_id: str | None, when: float | None, owner: AgentId | None
-) -> None:
-    """R-C-2 and R-C-3 for a reschedule."""
-    if when is not None and when > now() + MAX_SCHEDULE_AHEAD:
-        raise ScheduledTooFarAhead("at most 30 days ahead", field="callbackScheduledTime")
-    if owner is None or queue_id is None:
-        return
-    owned = settings_of(request)(QueueId(queue_id)).agent_owned_routing
-    if not owned.enable_agent_owned_callbacks:
-        raise OwnedCallbacksDisabled(
-            "the queue does not allow agent-owned callbacks", field="agentId"
-        )
-    if when is not None and when > now() + owned.max_owned_callback_delay_hours * 3600:
-        raise ValueOutOfRange(
-            "beyond the queue's owned-callback window", field="callbackScheduledTime"
-        )
 
 
 def _response(conversation: str, callback: str) -> dict[str, Any]:
@@ -103,10 +72,13 @@ async def create_callback(
         else ""
     )
     callback_request = parse_callback_request(
-        fields, now=now(), queue_settings=settings_of(request), normalize=normalize_number
+        fields,
+        now=now(),
+        queue_settings=queries(request).settings_lookup,
+        normalize=normalize_number,
     )
     if who.role is Role.AGENT and callback_request.owner not in (None, who.user_id):
-        raise ApiError(403, "forbidden", "an agent may own only its own callbacks")
+        raise Forbidden("an agent may own only its own callbacks")
     conversation, callback = new_id(), new_id()
     response = _response(conversation, callback)
     idempotent = Idempotent(idempotency_key, digest, 200, response) if idempotency_key else None
@@ -116,15 +88,13 @@ async def create_callback(
     )
     if accepted.replayed is not None:
         if accepted.replayed.request_hash != digest:
-            raise ApiError(
-                409, "idempotency_key_reused", "this Idempotency-Key came with another body"
-            )
+            raise IdempotencyKeyReused("this Idempotency-Key came with another body")
         return accepted.replayed.response
     return response
 
 
 def _callback_rows(request: Request, conversation_id: str) -> list[Any]:
-    rows = [r for r in reader(request).interactions_of(conversation_id) if r.request is not None]
+    rows = [r for r in queries(request).interactions_of(conversation_id) if r.request is not None]
     if not rows:
         raise UnknownInteraction(f"no callback conversation {conversation_id}")
     return rows
@@ -181,21 +151,31 @@ async def reschedule(request: Request, who: Auth, body: JsonBody) -> dict[str, A
     fields = object_body(body)
     conversation = fields.get("conversationId")
     if not isinstance(conversation, str):
-        raise ApiError(422, "missing_field", "conversationId is needed", "conversationId")
+        raise MissingField("conversationId is needed", field="conversationId")
     callback = _live_callback(request, conversation)
     when = optional_time(fields, "callbackScheduledTime")
     queue_id, agent_id = fields.get("queueId"), fields.get("agentId")
     for name, value in (("queueId", queue_id), ("agentId", agent_id)):
         if value is not None and not isinstance(value, str):
-            raise ApiError(422, "invalid_type", "expected a string", name)
-    live = engine(request).interactions.get(callback)
-    target_queue = queue_id or (live.queue_id if live else None)
+            raise InvalidType("expected a string", field=name)
     owner = AgentId(agent_id) if agent_id else None
-    check_schedule(request, target_queue, when, owner)
+    settings = _target_settings(request, callback, queue_id) if owner else None
+    check_reschedule(when, now(), settings, owner)
     await runtime(request).submit(
         CallbackRescheduled(callback, when, QueueId(queue_id) if queue_id else None, owner)
     )
     return _response(conversation, callback)  # Genesys' PatchCallbackResponse
+
+
+def _target_settings(
+    request: Request, callback: InteractionId, queue_id: str | None
+) -> QueueSettings | None:
+    """The settings of the queue a rescheduled callback will be in: the new one, else its own
+    (None once the callback has left the engine, which then refuses the change itself)."""
+    if queue_id is not None:
+        return queries(request).queue_settings(QueueId(queue_id), field="queueId")
+    live = queries(request).interaction(callback)
+    return queries(request).queue_settings(live.queue_id) if live else None
 
 
 async def _disconnect(request: Request, conversation_id: str) -> InteractionId:
@@ -212,7 +192,7 @@ async def disconnect(
     who.require(Role.SUPERVISOR)
     fields = object_body(body) if body is not None else {"state": "disconnected"}
     if fields.get("state", "disconnected") != "disconnected":
-        raise ApiError(422, "invalid_choice", 'only "disconnected" is supported', "state")
+        raise InvalidChoice('only "disconnected" is supported', field="state")
     callback = await _disconnect(request, conversation_id)
     return {"conversationId": conversation_id, "callbackId": callback, "state": "disconnected"}
 
@@ -223,11 +203,8 @@ async def bulk_disconnect(request: Request, who: Auth, body: JsonBody) -> dict[s
     who.require(Role.SUPERVISOR)
     items = object_body(body).get("callbackDisconnectIdentifiers")
     if not isinstance(items, list):
-        raise ApiError(
-            422,
-            "missing_field",
-            "callbackDisconnectIdentifiers is needed",
-            "callbackDisconnectIdentifiers",
+        raise MissingField(
+            "callbackDisconnectIdentifiers is needed", field="callbackDisconnectIdentifiers"
         )
     results = []
     for item in items:
@@ -252,14 +229,17 @@ async def keep_my_place(
 ) -> dict[str, Any]:
     """R-C-6: a caller waiting in a queue becomes a callback keeping its place."""
     who.require(Role.SUPERVISOR)
-    call = engine(request).interactions.get(InteractionId(participant_id))
+    call = queries(request).interaction(InteractionId(participant_id))
     if call is None or call.conversation_id != conversation_id:
         raise UnknownInteraction(f"no waiting call {participant_id} in {conversation_id}")
     fields = object_body(body)
     if "routingData" not in fields:  # the callback inherits the call's queue
         fields = {"queueId": call.queue_id, **fields}
     callback_request = parse_callback_request(
-        fields, now=now(), queue_settings=settings_of(request), normalize=normalize_number
+        fields,
+        now=now(),
+        queue_settings=queries(request).settings_lookup,
+        normalize=normalize_number,
     )
     callback = new_id()
     await runtime(request).submit(
@@ -280,7 +260,7 @@ async def call_left(
     state = object_body(body).get("state")
     calls = [
         r
-        for r in reader(request).interactions_of(conversation_id)
+        for r in queries(request).interactions_of(conversation_id)
         if r.request is None and r.state != "ended"
     ]
     if not calls:
@@ -291,7 +271,5 @@ async def call_left(
     elif state == "answeredElsewhere":
         await runtime(request).submit(CallAnsweredElsewhere(call))
     else:
-        raise ApiError(
-            422, "invalid_choice", 'state is "disconnected" or "answeredElsewhere"', "state"
-        )
+        raise InvalidChoice('state is "disconnected" or "answeredElsewhere"', field="state")
     return {"conversationId": conversation_id, "participantId": call, "state": state}

@@ -1,4 +1,5 @@
-"""Helpers shared by the routers."""
+"""Helpers shared by the routers: the service's two doors (``runtime`` to submit events,
+``queries`` to read), ids, the clock, and readers of small request parts."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import Body, Request
 
-from dialback.api.errors import ApiError
 from dialback.domain.callbacks import parse_time
-from dialback.domain.engine import Engine
+from dialback.domain.errors import InvalidType, ValueOutOfRange
+from dialback.service.queries import Queries
 from dialback.service.runtime import Runtime
-from dialback.store.repository import Reader, Store
 
 JsonBody = Annotated[Any, Body()]
 """A JSON body, validated by the domain's readers (which name the field at fault)."""
@@ -24,21 +24,14 @@ def new_id() -> str:
 
 
 def runtime(request: Request) -> Runtime:
+    """Where routes submit events."""
     found: Runtime = request.app.state.runtime
     return found
 
 
-def engine(request: Request) -> Engine:
-    return runtime(request).engine
-
-
-def reader(request: Request) -> Reader:
-    found: Reader = request.app.state.reader
-    return found
-
-
-def store(request: Request) -> Store:
-    found: Store = request.app.state.store
+def queries(request: Request) -> Queries:
+    """Where routes read: live state and stored history, never the engine or the database."""
+    found: Queries = request.app.state.queries
     return found
 
 
@@ -48,7 +41,7 @@ def now() -> float:
 
 def object_body(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise ApiError(422, "invalid_type", "expected a JSON object", "body")
+        raise InvalidType("expected a JSON object", field="body")
     return body
 
 
@@ -63,7 +56,7 @@ def page(request: Request) -> tuple[int, int]:
         size = int(request.query_params.get("pageSize", 25))
         number = int(request.query_params.get("pageNumber", 1))
     except ValueError:
-        raise ApiError(422, "invalid_type", "pageSize and pageNumber are integers") from None
+        raise InvalidType("pageSize and pageNumber are integers", field="pageSize") from None
     if not 1 <= size <= 500 or number < 1:
-        raise ApiError(422, "value_out_of_range", "pageSize 1..500, pageNumber from 1", "pageSize")
+        raise ValueOutOfRange("pageSize 1..500, pageNumber from 1", field="pageSize")
     return size, (number - 1) * size

@@ -1,5 +1,10 @@
 """One table from error class to HTTP status, and the error body every failure uses.
 
+Every error a client can get is a ``DialbackError`` subclass with a stable ``code``: the domain's
+(bad input, unknown things, state conflicts), the service's (``ServiceUnavailable``) and the API's
+own below (authentication, permissions, unreadable requests). ``STATUSES`` maps them to HTTP
+statuses, most specific class first; nothing else in ``api/`` chooses a status.
+
 The body follows Genesys' error shape (``status``, ``code``, ``message``, ``messageParams``) and
 adds ``field`` when one field is at fault.
 """
@@ -13,25 +18,76 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from dialback.domain.errors import DialbackError, InvalidInput, NotFound, StateConflict
+from dialback.domain.errors import (
+    DialbackError,
+    InvalidInput,
+    NotFound,
+    StateConflict,
+)
 from dialback.service.runtime import ServiceUnavailable
 
 
-class ApiError(Exception):
-    """An error of the API layer itself (authentication, permissions, bad requests)."""
+# --- errors of the API layer itself --------------------------------------------------------------
+class Unauthorized(DialbackError):
+    """No bearer token, or one that is unknown."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+    code = "unauthorized"
+
+
+class Forbidden(DialbackError):
+    """The principal's role may not do this, or an agent acts for another user."""
+
+    code = "forbidden"
+
+
+class MalformedJson(DialbackError):
+    """The body is not JSON at all (a JSON of the wrong shape is ``InvalidInput``)."""
+
+    code = "malformed_json"
+
+
+class RouteNotFound(NotFound):
+    code = "not_found"
+
+
+class MethodNotAllowed(DialbackError):
+    code = "method_not_allowed"
+
+
+class IdempotencyKeyReused(StateConflict):
+    """The same ``Idempotency-Key`` came with another body."""
+
+    code = "idempotency_key_reused"
+
+
+class HttpError(DialbackError):
+    """Any other HTTP-level refusal of the server framework; its status is kept."""
+
+    code = "http_error"
+
+    def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
+        self.status = status
 
 
-STATUSES: list[tuple[type[Exception], int]] = [
+STATUSES: list[tuple[type[DialbackError], int]] = [
     (InvalidInput, 422),
     (NotFound, 404),
     (StateConflict, 409),
-    (DialbackError, 400),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (MalformedJson, 400),
+    (MethodNotAllowed, 405),
     (ServiceUnavailable, 503),
+    (DialbackError, 400),
 ]
+"""Error class to HTTP status; the first class an error is an instance of wins."""
+
+
+def status_of(error: DialbackError) -> int:
+    if isinstance(error, HttpError):
+        return error.status
+    return next(status for cls, status in STATUSES if isinstance(error, cls))
 
 
 def body(status: int, code: str, message: str, field: str | None = None) -> dict[str, Any]:
@@ -42,28 +98,14 @@ def body(status: int, code: str, message: str, field: str | None = None) -> dict
     return found
 
 
-def status_of(error: Exception) -> int:
-    for cls, status in STATUSES:
-        if isinstance(error, cls):
-            return status
-    return 500
-
-
-async def dialback_error(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, DialbackError)
+def response(error: DialbackError) -> JSONResponse:
     status = status_of(error)
     return JSONResponse(body(status, error.code, error.message, error.field), status_code=status)
 
 
-async def api_error(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, ApiError)
-    return JSONResponse(
-        body(error.status, error.code, error.message, error.field), status_code=error.status
-    )
-
-
-async def unavailable(_: Request, error: Exception) -> JSONResponse:
-    return JSONResponse(body(503, "service_unavailable", str(error)), status_code=503)
+async def dialback_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DialbackError)
+    return response(error)
 
 
 async def validation_error(_: Request, error: Exception) -> JSONResponse:
@@ -72,14 +114,22 @@ async def validation_error(_: Request, error: Exception) -> JSONResponse:
     problems = error.errors()
     first = problems[0] if problems else {}
     if first.get("type") == "json_invalid":
-        return JSONResponse(body(400, "malformed_json", "the body is not valid JSON"), 400)
+        return response(MalformedJson("the body is not valid JSON"))
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or None
-    message = str(first.get("msg", "invalid request"))
-    return JSONResponse(body(422, "invalid_input", message, where), status_code=422)
+    return response(InvalidInput(str(first.get("msg", "invalid request")), field=where))
 
 
 async def http_error(_: Request, error: Exception) -> JSONResponse:
+    """Starlette's refusals (no such route, method not allowed) in our shape."""
     assert isinstance(error, HTTPException)
-    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
-    code = codes.get(error.status_code, "http_error")
-    return JSONResponse(body(error.status_code, code, str(error.detail)), error.status_code)
+    detail = str(error.detail)
+    translated: DialbackError
+    if error.status_code == 404:
+        translated = RouteNotFound(detail)
+    elif error.status_code == 405:
+        translated = MethodNotAllowed(detail)
+    elif error.status_code == 401:
+        translated = Unauthorized(detail)
+    else:
+        translated = HttpError(detail, error.status_code)
+    return response(translated)

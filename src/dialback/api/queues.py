@@ -14,12 +14,11 @@ from dialback.api.common import (
     object_body,
     optional_time,
     page,
-    reader,
+    queries,
     runtime,
 )
-from dialback.api.errors import ApiError
 from dialback.api.genesys import iso
-from dialback.domain.errors import UnknownQueue
+from dialback.domain.errors import InvalidType, MissingField
 from dialback.domain.events import (
     AgentJoinedQueue,
     AgentLeftQueue,
@@ -27,7 +26,7 @@ from dialback.domain.events import (
     VoiceCallQueued,
 )
 from dialback.domain.model import AgentId, ConversationId, InteractionId, QueueId
-from dialback.domain.settings import parse_queue, queue_to_json, update_queue
+from dialback.domain.settings import QueueSettings, parse_queue, queue_to_json, update_queue
 
 router = APIRouter(prefix="/api/v2/routing/queues", tags=["queues"])
 
@@ -40,11 +39,8 @@ def queue_json(queue_id: str, settings: Any) -> dict[str, Any]:
     }
 
 
-def _settings(request: Request, queue_id: str) -> Any:
-    queue = runtime(request).engine.queues.get(QueueId(queue_id))
-    if queue is None:
-        raise UnknownQueue(f"no queue {queue_id}")
-    return queue.settings
+def _settings(request: Request, queue_id: str) -> QueueSettings:
+    return queries(request).queue_settings(QueueId(queue_id))
 
 
 @router.post("")
@@ -61,7 +57,7 @@ async def create_queue(request: Request, who: Auth, body: JsonBody) -> dict[str,
 async def list_queues(request: Request, who: Auth) -> dict[str, Any]:
     who.require(Role.SUPERVISOR, Role.AGENT)
     size, offset = page(request)
-    rows, total = reader(request).queues(size, offset)
+    rows, total = queries(request).queues(size, offset)
     entities = [queue_json(r.id, parse_queue(r.settings)) for r in rows]
     return {
         "entities": entities,
@@ -97,7 +93,7 @@ async def members(
     if not isinstance(body, list) or not all(
         isinstance(m, dict) and isinstance(m.get("id"), str) for m in body
     ):
-        raise ApiError(422, "invalid_type", 'expected [{"id": userId}, ...]', "body")
+        raise InvalidType('expected [{"id": userId}, ...]', field="body")
     for member in body:
         event = AgentLeftQueue if delete else AgentJoinedQueue
         await runtime(request).submit(event(AgentId(member["id"]), QueueId(queue_id)))
@@ -108,7 +104,7 @@ async def members(
 async def list_members(request: Request, queue_id: str, who: Auth) -> dict[str, Any]:
     who.require(Role.SUPERVISOR)
     _settings(request, queue_id)
-    rows = reader(request).members(queue_id)
+    rows = queries(request).members(queue_id)
     return {
         "entities": [
             {
@@ -128,7 +124,7 @@ async def pacing_decisions(request: Request, queue_id: str, who: Auth) -> dict[s
     who.require(Role.SUPERVISOR)
     _settings(request, queue_id)
     size, offset = page(request)
-    rows = reader(request).pacing_decisions(queue_id, size, offset)
+    rows = queries(request).pacing_decisions(queue_id, size, offset)
     return {
         "entities": [
             {
@@ -163,11 +159,11 @@ async def queue_call(request: Request, queue_id: str, who: Auth, body: JsonBody)
     fields = object_body(body)
     caller = fields.get("callerNumber")
     if not isinstance(caller, str) or not caller:
-        raise ApiError(422, "missing_field", "callerNumber is needed", "callerNumber")
+        raise MissingField("callerNumber is needed", field="callerNumber")
     entry = optional_time(fields, "entryTime") or now()
     priority = fields.get("priority", 0)
     if isinstance(priority, bool) or not isinstance(priority, int):
-        raise ApiError(422, "invalid_type", "expected an integer", "priority")
+        raise InvalidType("expected an integer", field="priority")
     conversation, call = new_id(), new_id()
     await runtime(request).submit(
         VoiceCallQueued(

@@ -10,15 +10,23 @@ from dialback.api.auth import Auth, Role
 from dialback.api.common import (
     JsonBody,
     OptionalBody,
-    engine,
     new_id,
+    now,
     object_body,
     optional_time,
-    reader,
+    queries,
     runtime,
 )
-from dialback.api.errors import ApiError
-from dialback.domain.errors import UnknownAgent
+from dialback.api.errors import RouteNotFound
+from dialback.domain.addresses import check_sip_uri
+from dialback.domain.callbacks import check_reschedule
+from dialback.domain.errors import (
+    InvalidChoice,
+    InvalidType,
+    MissingField,
+    UnknownAgent,
+    ValueOutOfRange,
+)
 from dialback.domain.events import (
     AgentDialed,
     AgentEndedCallback,
@@ -34,12 +42,13 @@ from dialback.domain.events import (
     WrapUpCompleted,
 )
 from dialback.domain.model import AgentId, InteractionId, Presence, RoutingStatus
+from dialback.service.queries import LiveAgent
 
 router = APIRouter(prefix="/api/v2/users", tags=["users"])
 
 
-def _agent(request: Request, user_id: str) -> Any:
-    agent = engine(request).agents.get(AgentId(user_id))
+def _agent(request: Request, user_id: str) -> LiveAgent:
+    agent = queries(request).agent(AgentId(user_id))
     if agent is None:
         raise UnknownAgent(f"no user {user_id}")
     return agent
@@ -47,7 +56,7 @@ def _agent(request: Request, user_id: str) -> Any:
 
 def user_json(request: Request, user_id: str) -> dict[str, Any]:
     agent = _agent(request, user_id)
-    row = reader(request).user(user_id)
+    row = queries(request).user(user_id)
     return {
         "id": user_id,
         "name": row.name if row else user_id,
@@ -68,30 +77,18 @@ async def create_user(request: Request, who: Auth, body: JsonBody) -> dict[str, 
     fields = object_body(body)
     name = fields.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise ApiError(422, "missing_field", "a user needs a name", "name")
+        raise MissingField("a user needs a name", field="name")
     capacity = fields.get("capacity", 1)
     if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= 25:
-        raise ApiError(422, "value_out_of_range", "capacity is 1..25", "capacity")
+        raise ValueOutOfRange("capacity is 1..25", field="capacity")
     address = fields.get("sipUri")
-    if address is not None and not _is_sip_uri(address):
-        raise ApiError(422, "invalid_sip_uri", "expected sip:user@host[:port]", "sipUri")
+    if address is not None:
+        check_sip_uri(address, "sipUri")
     user_id = new_id()
     await runtime(request).submit(
         AgentRegistered(AgentId(user_id), capacity, name.strip(), address)
     )
     return user_json(request, user_id)
-
-
-def _is_sip_uri(value: object) -> bool:
-    from dialback.telephony.sip.message import MalformedMessage, host_port
-
-    if not isinstance(value, str) or len(value) > 256 or any(c.isspace() for c in value):
-        return False
-    try:
-        host_port(value)
-    except MalformedMessage:
-        return False
-    return True
 
 
 @router.get("/{user_id}")
@@ -120,7 +117,7 @@ async def set_status(request: Request, user_id: str, who: Auth, body: JsonBody) 
     elif status == "IDLE":
         event = AgentPresenceChanged(AgentId(user_id), Presence.ON_QUEUE)
     else:
-        raise ApiError(422, "invalid_choice", "status is IDLE or OFF_QUEUE", "status")
+        raise InvalidChoice("status is IDLE or OFF_QUEUE", field="status")
     await runtime(request).submit(event)
     return {"status": _agent(request, user_id).status.value.upper()}
 
@@ -131,15 +128,16 @@ async def interactions(request: Request, user_id: str, who: Auth) -> dict[str, A
     who.require_self(user_id)
     agent = _agent(request, user_id)
     entities = []
-    for interaction_id, state in [*agent.work.items(), *((i, "acw") for i in agent.acw)]:
-        live = engine(request).interactions.get(interaction_id)
+    held = [(i, state.value) for i, state in agent.work]
+    for interaction_id, state in [*held, *((i, "acw") for i in agent.acw)]:
+        live = queries(request).interaction(interaction_id)
         entities.append(
             {
                 "id": interaction_id,
                 "conversationId": live.conversation_id if live else None,
-                "state": state if isinstance(state, str) else state.value,
+                "state": state,
                 "mediaType": live.media.value if live else None,
-                "callbackNumbers": list(live.request.numbers) if live and live.request else [],
+                "callbackNumbers": list(live.numbers) if live else [],
             }
         )
     if agent.reserved_for:
@@ -172,7 +170,7 @@ async def act(
     elif action == "dial":
         index = fields.get("numberIndex")
         if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
-            raise ApiError(422, "invalid_type", "expected an integer", "numberIndex")
+            raise InvalidType("expected an integer", field="numberIndex")
         event = AgentDialed(agent, interaction, index)
     elif action == "hangup":
         event = AgentHungUp(agent, interaction)
@@ -185,12 +183,12 @@ async def act(
     elif action == "wrapup":
         code = fields.get("code")
         if not isinstance(code, str) or not code:
-            raise ApiError(422, "missing_field", "a wrap-up needs a code", "code")
+            raise MissingField("a wrap-up needs a code", field="code")
         event = WrapUpCompleted(agent, interaction, code)
     elif action == "reschedule":
         event = _reschedule(request, agent, interaction, fields)
     else:
-        raise ApiError(404, "not_found", f"no action {action}; one of {sorted(ACTIONS)}")
+        raise RouteNotFound(f"no action {action}; one of {sorted(ACTIONS)}")
     await runtime(request).submit(event)
     return {"id": interaction_id, "action": action, "status": "done"}
 
@@ -198,15 +196,13 @@ async def act(
 def _reschedule(
     request: Request, agent: AgentId, interaction: InteractionId, fields: dict[str, Any]
 ) -> CallbackRescheduled:
-    from dialback.api.callbacks import check_schedule
-
     when = optional_time(fields, "callbackScheduledTime")
     owned = fields.get("owned", False)
     if not isinstance(owned, bool):
-        raise ApiError(422, "invalid_type", "expected true or false", "owned")
-    live = engine(request).interactions.get(interaction)
-    queue_id = live.queue_id if live else None
-    check_schedule(request, queue_id, when, agent if owned else None)
+        raise InvalidType("expected true or false", field="owned")
+    live = queries(request).interaction(interaction)
+    settings = queries(request).queue_settings(live.queue_id) if live and owned else None
+    check_reschedule(when, now(), settings, agent if owned else None)
     return CallbackRescheduled(interaction, when, owner=agent if owned else None, by_agent=agent)
 
 

@@ -210,31 +210,62 @@ def _scheduled(body: Mapping[str, Any], now: float) -> float | None:
     if raw is None:
         return None
     when = parse_time(raw, "callbackScheduledTime")
+    _check_ahead(when, now)
+    return when if when > now else None
+
+
+def _check_ahead(when: float, now: float) -> None:
+    """R-C-2: at most 30 days ahead."""
     if when > now + MAX_SCHEDULE_AHEAD:
         raise ScheduledTooFarAhead("at most 30 days ahead", field="callbackScheduledTime")
-    return when if when > now else None
+
+
+def _check_owned(settings: QueueSettings, when: float | None, now: float, flag_field: str) -> None:
+    """R-C-3: the queue allows owned callbacks, and ``when`` lies within its owned window
+    (``maxOwnedCallbackDelayHours``). ``flag_field`` names what asked for ownership."""
+    owned = settings.agent_owned_routing
+    if not owned.enable_agent_owned_callbacks:
+        raise OwnedCallbacksDisabled(
+            "the queue does not allow agent-owned callbacks", field=flag_field
+        )
+    if when is not None and when > now + owned.max_owned_callback_delay_hours * 3600:
+        raise ValueOutOfRange(
+            f"owned callbacks may be scheduled at most "
+            f"{owned.max_owned_callback_delay_hours} hours ahead",
+            field="callbackScheduledTime",
+        )
+
+
+def check_reschedule(
+    when: float | None,
+    now: float,
+    settings: QueueSettings | None,
+    owner: AgentId | None,
+    *,
+    owner_field: str = "agentId",
+) -> None:
+    """R-C-2 and R-C-3 for a reschedule (R-C-5): a new time at most 30 days ahead (``when``
+    None keeps the time) and, when the callback gets an ``owner``, the target queue's
+    owned-callback rules (``settings`` of that queue; None when the callback's queue is gone,
+    which the engine refuses itself). Raises ``ScheduledTooFarAhead``,
+    ``OwnedCallbacksDisabled`` (field ``owner_field``) or ``ValueOutOfRange``."""
+    if when is not None:
+        _check_ahead(when, now)
+    if owner is not None and settings is not None:
+        _check_owned(settings, when, now, owner_field)
 
 
 def _owner(
     scored: list[AgentId], settings: QueueSettings, scheduled: float | None, now: float
 ) -> AgentId:
     """R-C-3: exactly one scored agent, owned callbacks enabled, within the delay allowed."""
-    owned = settings.agent_owned_routing
-    if not owned.enable_agent_owned_callbacks:
-        raise OwnedCallbacksDisabled(
-            "the queue does not allow agent-owned callbacks", field="routingData.routingFlags"
-        )
+    if not settings.agent_owned_routing.enable_agent_owned_callbacks:
+        _check_owned(settings, None, now, "routingData.routingFlags")
     if len(scored) != 1:
         raise InvalidOwnedCallback(
             "an owned callback needs exactly one scored agent", field="routingData.scoredAgents"
         )
-    limit = now + owned.max_owned_callback_delay_hours * 3600
-    if scheduled is not None and scheduled > limit:
-        raise ValueOutOfRange(
-            f"owned callbacks may be scheduled at most "
-            f"{owned.max_owned_callback_delay_hours} hours ahead",
-            field="callbackScheduledTime",
-        )
+    _check_owned(settings, scheduled, now, "routingData.routingFlags")
     return scored[0]
 
 

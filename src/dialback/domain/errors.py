@@ -133,3 +133,9 @@ class AgentNotHandling(StateConflict):
 
 class DialInProgress(StateConflict):
     code = "dial_in_progress"
+
+
+class InvalidSipUri(InvalidInput):
+    """An agent's phone address that is not a SIP URI."""
+
+    code = "invalid_sip_uri"

@@ -48,6 +48,8 @@ from dialback.domain.events import (
 )
 from dialback.domain.model import DialResult, InteractionId, MediaType, Outcome, State
 from dialback.store.repository import Idempotent, Step, Store
+
+__all__ = ["Accepted", "Idempotent", "Runtime", "ServiceUnavailable"]
 from dialback.telephony.port import Dialer, Report
 
 log = logging.getLogger("dialback.runtime")
@@ -55,8 +57,10 @@ log = logging.getLogger("dialback.runtime")
 Listener = Callable[[float, Event, list[Effect]], None]
 
 
-class ServiceUnavailable(Exception):
+class ServiceUnavailable(DialbackError):
     """The runtime cannot take events (it is stopping, or its database failed)."""
+
+    code = "service_unavailable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +166,10 @@ class Runtime:
         race (a customer hangs up as the agent does)."""
         try:
             await self.submit(event)
-        except DialbackError as refused:
-            log.info("refused %s: %s", type(event).__name__, refused)
         except ServiceUnavailable:
             log.warning("dropped %s: the runtime is not taking events", type(event).__name__)
+        except DialbackError as refused:
+            log.info("refused %s: %s", type(event).__name__, refused)
 
     # --- the writer -----------------------------------------------------------------------------
     async def _write_loop(self) -> None:

@@ -8,6 +8,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from dialback.telephony.errors import UnreadableAudio
+
+__all__ = ["FRAME", "RATE", "Samples", "UnreadableAudio", "load"]
+
 RATE = 8000
 FRAME = 160  # 20 ms at 8 kHz: one RTP packet of G.711, and the analysis step
 Samples = npt.NDArray[np.int16]
@@ -83,10 +87,6 @@ def resample(samples: npt.NDArray[np.floating] | Samples, rate: int) -> Samples:
     kept[:n] = spectrum[:n]
     out = np.fft.irfft(kept, count) * (count / len(samples))
     return np.clip(np.round(out), -32768, 32767).astype(np.int16)
-
-
-class UnreadableAudio(ValueError):
-    """The file is neither a PCM WAV nor raw G.711 by its name."""
 
 
 def load(path: Path) -> Samples:

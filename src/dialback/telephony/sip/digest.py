@@ -8,12 +8,12 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from dialback.telephony.errors import UnsupportedChallenge
+
+__all__ = ["Credentials", "UnsupportedChallenge", "authorization", "parse_challenge"]
+
 ALGORITHMS = {"MD5": "md5", "SHA-256": "sha256", "SHA-512-256": "sha512_256"}
 _PARAM = re.compile(r'([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
-
-
-class UnsupportedChallenge(ValueError):
-    """A challenge we cannot answer (not Digest, an unknown algorithm, no qop we speak)."""
 
 
 @dataclass(frozen=True, slots=True)

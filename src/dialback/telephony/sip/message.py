@@ -6,12 +6,14 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
+from dialback.domain.addresses import SIP_URI
+from dialback.telephony.errors import MalformedMessage
+
 COMPACT = dict(zip("vftimlc", ["via", "from", "to", "call-id", "contact", "content-length",
                                   "content-type"], strict=True))  # fmt: skip
 
 
-class MalformedMessage(ValueError):
-    """A datagram that is not a SIP message we can read."""
+__all__ = ["MalformedMessage", "Message", "host_port"]
 
 
 @dataclass
@@ -133,7 +135,7 @@ def uri_of(header: str) -> str:
 
 def host_port(uri: str, default_port: int = 5060) -> tuple[str, int]:
     """Where to send a request for a sip: URI (no DNS: an IP literal or a host name)."""
-    found = re.match(r"^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;>?]+)(?::(\d+))?", uri)
+    found = SIP_URI.match(uri)
     if not found:
         raise MalformedMessage(f"not a sip URI: {uri!r}")
     host = found.group(1).strip("[]")
