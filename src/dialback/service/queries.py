@@ -115,6 +115,7 @@ class Queries:
         )
 
     def gauges(self) -> Gauges:
+        """The monitoring counts now (``/metrics``)."""
         engine = self._runtime.engine
         statuses: dict[RoutingStatus, int] = {}
         for agent in engine.agents.values():
@@ -135,12 +136,15 @@ class Queries:
         return self._runtime.store.token(token)
 
     def queues(self, limit: int, offset: int) -> tuple[list[Any], int]:
+        """A page of stored queues (rows with ``id`` and ``settings`` JSON) and the total."""
         return self._reader.queues(limit, offset)
 
     def user(self, user_id: str) -> Any:
+        """The stored user row (``name``), or None."""
         return self._reader.user(user_id)
 
     def members(self, queue_id: str) -> list[Any]:
+        """The queue's members with their name and routing status."""
         return self._reader.members(queue_id)
 
     def interactions_of(self, conversation_id: str) -> list[Any]:
@@ -148,10 +152,14 @@ class Queries:
         return self._reader.interactions_of(conversation_id)
 
     def conversation(self, conversation_id: str) -> Conversation | None:
+        """A conversation's timeline (segments per participant), or None."""
         return self._reader.conversation(conversation_id)
 
     def conversations_between(self, start: float, end: float, limit: int) -> list[Conversation]:
+        """At most ``limit`` conversations with a segment starting in ``[start, end)`` (epoch
+        seconds), oldest first."""
         return self._reader.conversations_between(start, end, limit)
 
     def pacing_decisions(self, queue_id: str, limit: int, offset: int) -> list[Any]:
+        """A page of the queue's pacing decisions (R-CF-4), newest first."""
         return self._reader.pacing_decisions(queue_id, limit, offset)
