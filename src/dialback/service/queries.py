@@ -79,6 +79,10 @@ class Queries:
             raise UnknownQueue(f"no queue {queue_id}", field=field)
         return queue.settings
 
+    def queue_ids(self) -> tuple[QueueId, ...]:
+        """The ids of the queues the engine holds now."""
+        return tuple(self._runtime.engine.queues)
+
     def settings_lookup(self, queue_id: QueueId) -> QueueSettings:
         """``queue_settings`` for a request naming the queue in ``queueId`` (the domain's
         request parsers take it as a function)."""
