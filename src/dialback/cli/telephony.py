@@ -13,6 +13,7 @@ from rich.table import Table
 from dialback.cli.app import app
 
 
+@app.command()
 def cpa(
     files: Annotated[
         list[Path], typer.Argument(help="Recordings of answered calls: WAV, or raw u-law/A-law.")
