@@ -53,6 +53,9 @@ def create_app(runtime: Runtime, *, on_started: Callable[[], Any] | None = None)
     for module in (queues, users, callbacks, analytics_routes):
         app.include_router(module.router)
     _monitoring(app, runtime, app.state.queries)
+    from dialback import web  # the pages use the API's routes: import them after the API's
+
+    web.mount(app, runtime)
     return app
 
 
