@@ -235,9 +235,12 @@ async def save_settings(request: Request, queue_id: str) -> Response:
         session, fields = await sessions_.posted(request)  # admin
     except DialbackError as problem:
         return refused(request, problem)
-    body = settings_form.body_from_form(fields)
     try:
+        current = queries(request).queue_settings(QueueId(queue_id))
+        body = settings_form.body_from_form(fields, current)
         await queues_api.update(request, queue_id, session.principal, body)
+    except UnknownQueue as problem:
+        return render(request, "refused.html", 404, message=problem.message)
     except DialbackError as problem:  # nothing was saved: show the form as posted
         return _settings_page(
             request,

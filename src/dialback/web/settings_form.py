@@ -304,10 +304,34 @@ def _number(raw: str, integer: bool) -> Any:
         return int(as_float) if as_float.is_integer() else as_float
 
 
-def body_from_form(form: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    """The Genesys-shaped body (``PUT /api/v2/routing/queues/{id}``) for a posted form.
-    Unchecked boxes are false; a flow is sent only with its ``TransferToFlow`` reaction (and
-    cleared otherwise), so the domain says when that reaction lacks its flow."""
+def body_from_form(form: Sequence[tuple[str, str]], current: QueueSettings) -> dict[str, Any]:
+    """The Genesys-shaped body (``PUT /api/v2/routing/queues/{id}``) of what the admin changed
+    on the form: fields equal to ``current`` are left out (absent fields keep their values), so
+    an R-Q-2 conflict names the field this save turned on."""
+    wanted = _leaves(_full_body(form))
+    now = _leaves(queue_to_json(current))
+    body: dict[str, Any] = {}
+    for path, value in wanted.items():
+        if value != now.get(path):
+            _put(body, path, value)
+    return body
+
+
+def _leaves(body: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in body.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, Mapping):
+            found.update(_leaves(value, path))
+        else:
+            found[path] = value
+    return found
+
+
+def _full_body(form: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """Every field of the form as a body. Unchecked boxes are false; a flow is kept only with
+    its ``TransferToFlow`` reaction (cleared otherwise), so the domain says when that reaction
+    lacks its flow."""
     posted = dict(form)
     body: dict[str, Any] = {}
     for path, field in FIELDS.items():
