@@ -37,7 +37,9 @@ def test_admin_sets_customer_first_and_transfer_to_flow_needs_a_flow(
     expect(error).to_have_text(api.json()["message"])
     expect(page.locator(MACHINE_FLOW)).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_role("alert").first).to_contain_text("Nothing was saved")
-    expect(page.get_by_label("Pacing Modifier", exact=True)).to_have_value("7")  # the form as posted
+    expect(page.get_by_label("Pacing Modifier", exact=True)).to_have_value(
+        "7"
+    )  # the form as posted
     screenshot(page, "settings-error")
     unchanged = ok(server.admin.get(f"/api/v2/routing/queues/{queue}"))["mediaSettings"]["callback"]
     assert unchanged["mode"] == "AgentFirst"
