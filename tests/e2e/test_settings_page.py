@@ -87,3 +87,20 @@ def test_settings_need_the_admin_role(server: Server, pages: Pages) -> None:
     page = pages.signed_in(server.token("supervisor"), f"/queues/{queue}/settings")
     expect(page.get_by_text("the supervisor role may not do this")).to_be_visible()
     expect(page.get_by_label("Callback mode", exact=True)).to_have_count(0)
+
+
+def test_the_pages_load_nothing_from_outside_dialback(server: Server, pages: Pages) -> None:
+    queue = server.queue("Offline")
+    agent = server.agent(queue, "Lee")
+    for token, path in (
+        (server.token("admin"), f"/queues/{queue}/settings"),
+        (server.token("supervisor"), "/"),
+        (server.token("agent", agent), "/agent"),
+    ):
+        page = pages.signed_in(token, path)
+        expect(page.locator("main")).to_be_visible()
+        assert page.evaluate("typeof htmx") == "object"  # the scripts came from dialback
+    loaded = {url.removeprefix(server.url) for url in pages.requests}
+    assert {"/static/htmx.min.js", "/static/htmx-sse.js", "/static/app.css"} <= loaded
+    assert {"/live/dashboard", "/live/agent"} <= loaded
+    assert pages.outside() == []

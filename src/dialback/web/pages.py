@@ -134,10 +134,12 @@ async def signin(request: Request) -> Response:
 
 @router.post("/signout")
 async def signout(request: Request) -> Response:
-    try:
-        await sessions_.posted(request)
-    except DialbackError as problem:
-        return refused(request, problem)
+    session = sessions_.current(request)
+    if session is not None:
+        try:
+            sessions_.check_csrf(session.csrf, request, await sessions_.form(request))
+        except DialbackError as problem:
+            return refused(request, problem)
     sessions_.sessions(request).close(request.cookies.get(sessions_.SESSION_COOKIE))
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(sessions_.SESSION_COOKIE, path="/")

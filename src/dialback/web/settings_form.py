@@ -312,7 +312,7 @@ def body_from_form(form: Sequence[tuple[str, str]], current: QueueSettings) -> d
     now = _leaves(queue_to_json(current))
     body: dict[str, Any] = {}
     for path, value in wanted.items():
-        if value != now.get(path):
+        if value != now.get(path) and not (value == "" and now.get(path) is None):
             _put(body, path, value)
     return body
 
