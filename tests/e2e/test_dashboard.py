@@ -8,7 +8,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from ..integration.conftest import ok
-from .conftest import Pages, Server, screenshot, wait_for
+from .conftest import Pages, Server, screenshot
 
 # Every state a row shows, as the page saw it: recorded in the page on each DOM change, so a
 # short state between two polls is not missed.
@@ -34,7 +34,14 @@ def test_r_cf_4_supervisor_watches_a_customer_first_callback_reach_an_agent_live
     server: Server, pages: Pages
 ) -> None:
     queue = server.queue("Priority care", mode="CustomerFirst", pacingModifier=10)
+    ok(
+        server.admin.put(
+            f"/api/v2/routing/queues/{queue}",
+            json={"defaultScripts": {"CALL": {"id": "script-priority-care"}}},
+        )
+    )
     agent = server.agent(queue, "Grace")  # off queue: the callback waits
+    desk = pages.signed_in(server.token("agent", agent))
     page = pages.signed_in(server.token("supervisor"))
     expect(page.get_by_role("heading", name="Priority care")).to_be_visible()
     conversation = server.callback(queue, "+14155552671", name="Noor Haddad")
@@ -48,8 +55,14 @@ def test_r_cf_4_supervisor_watches_a_customer_first_callback_reach_an_agent_live
     server.status(agent, "IDLE")  # pacing dials; the carrier answers with a live voice
     expect(row).to_have_attribute("data-state", "converted", timeout=20_000)
     expect(section.locator(".decisions")).to_contain_text("Dialed")
-    alert = wait_for(lambda: [i for i in server.held(agent) if i["state"] == "alerting"])
-    ok(server.admin.post(f"/api/v2/users/{agent}/interactions/{alert[0]['id']}/accept"))
+    # R-Q-3: the customer-first call reaches the agent's desk marked, with the CALL script.
+    item = desk.locator("article.desk-item")
+    expect(item).to_have_attribute("data-state", "alerting")
+    expect(item.locator("[data-customer-first]")).to_be_visible()
+    expect(item.locator("[data-script]")).to_have_text("script-priority-care")
+    item.get_by_role("button", name="Accept").click()
+    expect(item.locator("[data-progress]")).to_contain_text("Connected to the customer")
+    screenshot(desk, "agent-customer-first")
     expect(row).to_have_attribute("data-state", "with agent")
     expect(row).to_contain_text("Grace")
     expect(section.locator(f'[data-agent="{agent}"]')).to_contain_text("Interacting")
