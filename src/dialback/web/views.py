@@ -114,7 +114,7 @@ def number(value: float) -> str:
 def chart(figures: QueueFigures, day_start: float, now: float) -> Markup:
     """A small bar chart of the day in half hours: offered (light) with answered (dark) and
     abandoned (red) stacked inside, as inline SVG with a text alternative."""
-    width, height, pad = 480, 96, 16
+    width, height, pad = 960, 120, 16
     slots = 48
     step = (width - 2) / slots
     peak = max((s.offered for s in figures.slots.values()), default=0)
