@@ -18,7 +18,7 @@ from prometheus_client import (
 )
 from starlette.exceptions import HTTPException
 
-from dialback import __version__
+from dialback import __version__, web
 from dialback.api import analytics_routes, callbacks, errors, queues, users
 from dialback.domain.effects import Effect
 from dialback.domain.errors import DialbackError
@@ -53,9 +53,7 @@ def create_app(runtime: Runtime, *, on_started: Callable[[], Any] | None = None)
     for module in (queues, users, callbacks, analytics_routes):
         app.include_router(module.router)
     _monitoring(app, runtime, app.state.queries)
-    from dialback import web  # the pages use the API's routes: import them after the API's
-
-    web.mount(app, runtime)
+    web.mount(app, runtime)  # the pages: /, /queues/{id}/settings, /agent (issue 13)
     return app
 
 

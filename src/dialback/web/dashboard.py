@@ -12,7 +12,7 @@ from fastapi import Request
 
 from dialback.api.auth import Role
 from dialback.api.common import queries
-from dialback.domain.model import RoutingStatus, State
+from dialback.domain.model import QueueId, RoutingStatus, State
 from dialback.service.queries import QueueSnapshot
 from dialback.web import views
 from dialback.web.figures import OUTCOME_GROUPS, Day, FiguresCache, QueueFigures
@@ -37,9 +37,9 @@ def _longest_waiting(snapshot: QueueSnapshot) -> float | None:
     return min(times) if times else None
 
 
-def queue_context(request: Request, queue_id: str, session: Session) -> dict[str, Any]:
+def queue_context(request: Request, queue_id: QueueId, session: Session) -> dict[str, Any]:
     q = queries(request)
-    snapshot = q.queue_snapshot(queue_id)  # type: ignore[arg-type]
+    snapshot = q.queue_snapshot(queue_id)
     names = {row.id: row.name for row in q.members(queue_id)}
     agents = sorted(
         snapshot.agents,
@@ -61,7 +61,7 @@ def queue_context(request: Request, queue_id: str, session: Session) -> dict[str
 
 
 def figures_context(
-    queue_id: str, snapshot: QueueSnapshot, day: Day, figures: dict[str, QueueFigures]
+    queue_id: QueueId, snapshot: QueueSnapshot, day: Day, figures: dict[str, QueueFigures]
 ) -> dict[str, Any]:
     found = figures.get(queue_id, QueueFigures())
     now = time.time()

@@ -25,7 +25,7 @@ from dialback.api.auth import Role
 from dialback.api.common import queries
 from dialback.api.errors import Forbidden, Unauthorized, status_of
 from dialback.domain.errors import DialbackError, UnknownQueue
-from dialback.domain.model import AgentId, QueueId
+from dialback.domain.model import QueueId
 from dialback.web import session as sessions_
 from dialback.web import settings_form, views
 from dialback.web.dashboard import dashboard_context, dashboard_sections, layout_context
@@ -339,7 +339,3 @@ async def agent_action(request: Request, interaction_id: str, action: str) -> Re
     except DialbackError as problem:
         return message(problem.message, error=True, status=status_of(problem))
     return message(ACTION_DONE.get(action, "Done."))
-
-
-def agent_id(session: sessions_.Session) -> AgentId | None:
-    return AgentId(session.principal.user_id) if session.principal.user_id else None
