@@ -63,6 +63,8 @@ def test_r_af_2_agent_accepts_dials_talks_disconnects_and_wraps_up_from_the_desk
     desk.keyboard.press("Enter")  # keyboard usable
 
     expect(item).to_have_attribute("data-state", "connected")
+    expect(item.get_by_label(FIRST)).to_be_checked()  # the next number to try
+    screenshot(desk, "agent-dial")
     item.get_by_label(SECOND).check()
     item.get_by_role("button", name="Dial").click()
     expect(item.locator("[data-progress]")).to_contain_text("Connected to the customer")
