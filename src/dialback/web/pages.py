@@ -203,6 +203,12 @@ def _settings_page(
     request: Request, queue_id: str, values: dict[str, Any], status: int = 200, **extra: Any
 ) -> HTMLResponse:
     snapshot = queries(request).queue_snapshot(QueueId(queue_id))
+    rows = queries(request).pacing_table()
+    current = snapshot.settings.callback.pacing_modifier
+    row = next((r for r in rows if r.modifier == math.floor(current)), rows[-1])
+    meaning = views.pacing_meaning(
+        snapshot.pacing.multiplier, row.minimum_agents, snapshot.pacing.on_queue
+    )
     return render(
         request,
         "settings.html",
@@ -214,7 +220,8 @@ def _settings_page(
         flow_of=settings_form.FLOW_OF,
         values=values,
         defaults=settings_form.DEFAULTS,
-        pacing_rows=queries(request).pacing_table(),
+        pacing_rows=rows,
+        pacing_meaning=meaning,
         **extra,
     )
 

@@ -111,6 +111,26 @@ def number(value: float) -> str:
     return f"{value:g}"
 
 
+def pacing_meaning(multiplier: float, minimum: int, on_queue: int) -> str:
+    """What a pacing modifier does with the agents on queue now (R-CF-1, R-CF-2); app.js says
+    the same as the modifier is edited."""
+    who = f"{on_queue} agent{'' if on_queue == 1 else 's'} on queue now"
+    cap = multiplier * on_queue
+    if on_queue == 0:
+        return f"{who}: nothing is dialed until an agent is on queue."
+    if cap >= 1:
+        return (
+            f"{who}: up to {cap:.1f} callbacks dialed at once "
+            f"({multiplier:.2f} \u00d7 {on_queue}); "
+            f"at least {math.floor(cap)} guaranteed at each evaluation "
+            f"({minimum} agents needed for one)."
+        )
+    return (
+        f"{who}: fewer than the {minimum} agents needed for a guaranteed dispatch, so a "
+        f"callback is dialed with probability {cap * 100:.0f}% at each evaluation."
+    )
+
+
 def chart(figures: QueueFigures, day_start: float, now: float) -> Markup:
     """A small bar chart of the day in half hours: offered (light) with answered (dark) and
     abandoned (red) stacked inside, as inline SVG with a text alternative."""
