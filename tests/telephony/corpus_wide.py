@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
@@ -169,8 +168,14 @@ ALLISON_GREETINGS = [
 BEEPS = {"tuning": [1000.0, 850.0, 1400.0], "heldback": [440.0, 950.0, 1200.0, 0.0]}  # 0: beep.wav
 
 
-def missing_tools() -> list[str]:
-    return corpus.missing_tools() + [t for t in TOOLS if shutil.which(t) is None]
+FESTIVAL_VOICES = Path("/usr/share/festival/voices")
+
+
+def missing_voices() -> list[str]:
+    """The festival voices this set uses that are not installed (as names ``require`` reports:
+    no command is called that, so each counts as missing)."""
+    voices = [v.name for part in PARTS for v in VOICES[part] if v.synth == "festival"]
+    return [f"festival-voice-{v}" for v in voices if not list(FESTIVAL_VOICES.glob(f"*/{v}"))]
 
 
 # --- one recording, described so that a worker process can render it ---------------------------

@@ -38,13 +38,17 @@ class Heard:
 
 
 def needs_tools() -> None:
-    require("the held-back CPA recordings (issue 15) were", *corpus_wide.TOOLS)
+    require(
+        "the held-back CPA recordings (issue 15) were",
+        *corpus_wide.TOOLS,
+        *corpus_wide.missing_voices(),
+    )
 
 
 @pytest.fixture(scope="session")
 def heldback(tmp_path_factory: pytest.TempPathFactory) -> list[Heard]:
     needs_tools()
-    folder = tmp_path_factory.mktemp("cpa-heldback")
+    folder = tmp_path_factory.getbasetemp() / "cpa-heldback"  # shared with test_cpa_sip
     heard = []
     for path, expected, description in corpus_wide.build(folder, "heldback"):
         samples = load(path)
