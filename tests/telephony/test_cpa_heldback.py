@@ -135,20 +135,25 @@ def test_issue15_a_machine_verdict_waits_for_the_beep_and_says_when(
     heldback: list[Heard],
 ) -> None:
     """With ``beep_wait``, a machine's result carries the beep's start and end (within 60 ms of
-    where the recording has it), so a message starts after it (TransferToFlow)."""
+    where the recording has it), so a message starts after it (TransferToFlow): every machine
+    with a beep that is called a machine."""
     machines = [h for h in heldback if h.expected is Outcome.ANSWERING_MACHINE]
-    beeped, heard, off = 0, 0, []
+    beeped, off = 0, []
     for h in machines:
         truth = corpus_wide.beep_at(h.path)
-        found = classify(load(h.path), WITH_BEEP)
         if truth is None:
             continue
+        found = classify(load(h.path), WITH_BEEP)
+        if found.outcome is not Outcome.ANSWERING_MACHINE:
+            continue  # called live: no verdict to wait with (counted by the 5% test)
         beeped += 1
-        if found.outcome is Outcome.ANSWERING_MACHINE and found.beep_end is not None:
-            heard += 1
-            assert found.beep_start is not None
-            if abs(found.beep_end - truth[1]) > 0.06 or abs(found.beep_start - truth[0]) > 0.06:
-                off.append(f"{h.description}: {found.beep_start}-{found.beep_end} vs {truth}")
+        start, end = found.beep_start, found.beep_end
+        if (
+            start is None
+            or end is None
+            or abs(end - truth[1]) > 0.06
+            or abs(start - truth[0]) > 0.06
+        ):
+            off.append(f"{h.description}: {start}-{end} vs {truth}")
     assert beeped >= 100
-    assert heard >= 0.95 * beeped
     assert not off

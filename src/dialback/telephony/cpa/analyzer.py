@@ -71,6 +71,7 @@ class CallProgress:
         self.pending: CpaResult | None = None  # a machine verdict waiting for its beep
         self.candidate: Beep | None = None  # a beep that ended, if quiet follows it
         self.quiet = 0  # ms since the candidate ended
+        self.loud = 0  # ms of voice in a row since then (a crackle of noise is not speech)
 
     @property
     def seconds(self) -> float:
@@ -99,14 +100,15 @@ class CallProgress:
     def _await_beep(
         self, pending: CpaResult, ended: Beep | None, frame: Samples
     ) -> CpaResult | None:
-        """A machine verdict is held until its beep ends and ``after_beep_ms`` of quiet follows
-        (the greeting's last beep: recording starts), or ``beep_wait`` passes without one."""
+        """A machine verdict is held until its beep ends and ``after_beep_ms`` follow without
+        speech (the greeting's last beep: recording starts), or ``beep_wait`` passes without one."""
         silent = self.amd.gate.silent(frame)
         if ended is not None and (pending.greeting_start or 0) < ended.start:
-            self.candidate, self.quiet = ended, 0
+            self.candidate, self.quiet, self.loud = ended, 0, 0
         elif self.candidate is not None:
             self.quiet += FRAME_MS
-            if not silent:
+            self.loud = 0 if silent else self.loud + FRAME_MS
+            if self.loud >= self.settings.amd.spurt:
                 self.candidate = None  # the greeting goes on: that was not its beep
         if self.candidate is not None and self.quiet >= self.settings.after_beep_ms:
             return self._release(pending, self.candidate)
