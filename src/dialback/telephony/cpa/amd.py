@@ -36,11 +36,13 @@ class AmdSettings:
     silence_threshold: int = 256
     maximum_word_length: int = 5000
     # dialback's own (not amd.conf's): on a noisy line, a frame is silent under
-    # ``noise_floor_factor`` times the 10th percentile of the last ``noise_floor_window`` ms, when
-    # that is above ``silence_threshold``. A line with any real silence in the window is judged
-    # exactly as Asterisk judges it; ``noise_floor_window = 0`` turns this off.
+    # ``noise_floor_factor`` times the ``noise_floor_percentile``th percentile of the last
+    # ``noise_floor_window`` ms, when that is above ``silence_threshold``. A line with any real
+    # silence in the window is judged exactly as Asterisk judges it; ``noise_floor_window = 0``
+    # turns this off. (A low percentile over 3 s: continuous music is not a noise floor.)
     noise_floor_window: int = 3000
-    noise_floor_factor: float = 2.5
+    noise_floor_factor: float = 3.0
+    noise_floor_percentile: int = 5
     # dialback's timing rule (issue 15, :mod:`.timing`, docs/cpa.md); ``asterisk_rule = 1``
     # decides exactly as app_amd does (the word count and all) instead.
     asterisk_rule: int = 0
@@ -64,7 +66,7 @@ class AmdSettings:
 
 class SilenceGate:
     """Whether a frame is silent: under ``silence_threshold`` (Asterisk), or, on a noisy line,
-    under ``noise_floor_factor`` times the last ``noise_floor_window`` ms' 10th percentile."""
+    under ``noise_floor_factor`` times a low percentile of the last ``noise_floor_window`` ms."""
 
     def __init__(self, settings: AmdSettings) -> None:
         self.s = settings
@@ -77,7 +79,7 @@ class SilenceGate:
         threshold = float(self.s.silence_threshold)
         if self.s.noise_floor_window > 0:
             self._levels.append(level)
-            quiet = sorted(self._levels)[len(self._levels) // 10]  # the window's 10th percentile
+            quiet = sorted(self._levels)[len(self._levels) * self.s.noise_floor_percentile // 100]
             threshold = max(threshold, quiet * self.s.noise_floor_factor)
         return level < threshold
 
