@@ -36,15 +36,52 @@ class AmdSettings:
     silence_threshold: int = 256
     maximum_word_length: int = 5000
     # dialback's own (not amd.conf's): on a noisy line, a frame is silent under
-    # ``noise_floor_factor`` times the 10th percentile of the last ``noise_floor_window`` ms, when
-    # that is above ``silence_threshold``. A line with any real silence in the window is judged
-    # exactly as Asterisk judges it; ``noise_floor_window = 0`` turns this off.
-    noise_floor_window: int = 1000
+    # ``noise_floor_factor`` times the ``noise_floor_percentile``th percentile of the last
+    # ``noise_floor_window`` ms, when that is above ``silence_threshold``. A line with any real
+    # silence in the window is judged exactly as Asterisk judges it; ``noise_floor_window = 0``
+    # turns this off. (A low percentile over 3 s: continuous music is not a noise floor.)
+    noise_floor_window: int = 3000
     noise_floor_factor: float = 3.0
+    noise_floor_percentile: int = 5
+    # dialback's timing rule (issue 15, :mod:`.timing`, docs/cpa.md); ``asterisk_rule = 1``
+    # decides exactly as app_amd does (the word count and all) instead.
+    asterisk_rule: int = 0
+    live_speech: int = 2300  # the most speech a person says before waiting for us
+    bridge: int = 250  # a gap in voice shorter than this is inside a talk spurt
+    spurt: int = 60  # a talk spurt this long is a word (app_amd's min_word_length: 100)
+    live_pause: int = 800  # a pause this long after at most ``live_speech``: a person
+    word_speech: int = 800  # at most this much speech is one word ("Hello?") ...
+    word_pause: int = 400  # ... and then a pause this long will do
+    decision_limit: int = 3800  # no verdict later than this after the answer ...
+    limit_speech: int = 2000  # ... then a machine if this much was said, else NOTSURE
+    # A machine verdict waits up to this long for the greeting's beep, so that a message starts
+    # after it (``CpaResult.beep_end``); 0: the verdict comes at once (a beep heard before it is
+    # still reported).
+    beep_wait: int = 0
 
     @classmethod
     def names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
+
+
+class SilenceGate:
+    """Whether a frame is silent: under ``silence_threshold`` (Asterisk), or, on a noisy line,
+    under ``noise_floor_factor`` times a low percentile of the last ``noise_floor_window`` ms."""
+
+    def __init__(self, settings: AmdSettings) -> None:
+        self.s = settings
+        self._levels: collections.deque[float] = collections.deque(
+            maxlen=max(1, settings.noise_floor_window // FRAME_MS)
+        )
+
+    def silent(self, frame: Samples) -> bool:
+        level = float(np.abs(frame.astype(np.int32)).mean())
+        threshold = float(self.s.silence_threshold)
+        if self.s.noise_floor_window > 0:
+            self._levels.append(level)
+            quiet = sorted(self._levels)[len(self._levels) * self.s.noise_floor_percentile // 100]
+            threshold = max(threshold, quiet * self.s.noise_floor_factor)
+        return level < threshold
 
 
 class Status(enum.Enum):
@@ -78,22 +115,14 @@ class Amd:
         self.in_greeting = False
         self.greeting_start: int | None = None
         self.result: AmdResult | None = None
-        self._levels: collections.deque[float] = collections.deque(
-            maxlen=max(1, self.s.noise_floor_window // FRAME_MS)
-        )
+        self.gate = SilenceGate(self.s)
 
     def _done(self, status: Status, cause: str, end: int | None = None) -> AmdResult:
         self.result = AmdResult(status, cause, self.total, self.greeting_start, end)
         return self.result
 
     def feed(self, frame: Samples) -> AmdResult | None:
-        level = float(np.abs(frame.astype(np.int32)).mean())
-        threshold = float(self.s.silence_threshold)
-        if self.s.noise_floor_window > 0:
-            self._levels.append(level)
-            quiet = sorted(self._levels)[len(self._levels) // 10]  # the window's 10th percentile
-            threshold = max(threshold, quiet * self.s.noise_floor_factor)
-        return self.step(level < threshold)
+        return self.step(self.gate.silent(frame))
 
     def step(self, silent: bool, ms: int = FRAME_MS) -> AmdResult | None:
         """One frame, already judged silent or not."""

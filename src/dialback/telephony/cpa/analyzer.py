@@ -12,11 +12,13 @@ silent answer (``INITIALSILENCE``) is NO_ANSWER (nobody spoke; retryable).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dialback.domain.model import Outcome
-from dialback.telephony.cpa.amd import FRAME_MS, Amd, AmdSettings, Status
+from dialback.telephony.cpa.amd import FRAME_MS, Amd, AmdResult, AmdSettings, Status
 from dialback.telephony.cpa.audio import Samples, frames
+from dialback.telephony.cpa.beep import Beep, BeepSettings, BeepTracker
+from dialback.telephony.cpa.timing import TimingAmd
 from dialback.telephony.cpa.tones import CED, CNG, V21_MARK, Tone, ToneSettings, ToneTracker, is_sit
 
 SIT_OUTCOMES = {
@@ -32,6 +34,9 @@ SIT_OUTCOMES = {
 class CpaSettings:
     amd: AmdSettings = field(default_factory=AmdSettings)
     tones: ToneSettings = field(default_factory=ToneSettings)
+    beep: BeepSettings = field(default_factory=BeepSettings)
+    beep_ms: int = 3000  # the longest a beep is waited out
+    after_beep_ms: int = 300  # quiet after a beep that makes it the greeting's last
     ced_ms: int = 500  # a called fax's answer tone this long is a fax
     cng_ms: int = 400  # a calling fax's tone (0.5 s bursts)
     v21_ms: int = 400  # V.21 flags of a fax that skips CED
@@ -44,6 +49,9 @@ class CpaResult:
     decided: float  # seconds of audio from the answer (or from early media) to the decision
     greeting_start: float | None = None
     greeting_end: float | None = None
+    # a machine's beep (seconds from the answer): a message left starts after ``beep_end``
+    beep_start: float | None = None
+    beep_end: float | None = None
 
 
 class CallProgress:
@@ -52,9 +60,18 @@ class CallProgress:
     def __init__(self, settings: CpaSettings | None = None) -> None:
         self.settings = settings or CpaSettings()
         self.tones = ToneTracker(self.settings.tones)
-        self.amd = Amd(self.settings.amd)
+        self.beeps = BeepTracker(self.settings.beep)
+        self.amd: Amd | TimingAmd = (
+            Amd(self.settings.amd)
+            if self.settings.amd.asterisk_rule
+            else TimingAmd(self.settings.amd)
+        )
         self.frames = 0
         self.result: CpaResult | None = None
+        self.pending: CpaResult | None = None  # a machine verdict waiting for its beep
+        self.candidate: Beep | None = None  # a beep that ended, if quiet follows it
+        self.quiet = 0  # ms since the candidate ended
+        self.loud = 0  # ms of voice in a row since then (a crackle of noise is not speech)
 
     @property
     def seconds(self) -> float:
@@ -64,15 +81,52 @@ class CallProgress:
         if self.result is not None:
             return self.result
         self.frames += 1
+        ended = self.beeps.feed(frame)
+        if self.pending is not None:
+            return self._await_beep(self.pending, ended, frame)
         self.tones.feed(frame)
         found = self._tones()
         if found is not None:
             return self._done(found[0], found[1])
         if self.tones.tone_now:
             self.amd.step(silent=True)  # a tone is not speech; its time still passes
-            return self._amd_result()
-        self.amd.feed(frame)
-        return self._amd_result()
+        else:
+            self.amd.feed(frame)
+        running = self.beeps.running()
+        if isinstance(self.amd, TimingAmd) and running is not None:
+            self.amd.heard_beep(running)
+        return self._amd_result(frame)
+
+    def _await_beep(
+        self, pending: CpaResult, ended: Beep | None, frame: Samples
+    ) -> CpaResult | None:
+        """A machine verdict is held until its beep ends and ``after_beep_ms`` follow without
+        speech (the greeting's last beep: recording starts), or ``beep_wait`` passes without one."""
+        silent = self.amd.gate.silent(frame)
+        if ended is not None and (pending.greeting_start or 0) < ended.start:
+            self.candidate, self.quiet, self.loud = ended, 0, 0
+        elif self.candidate is not None:
+            self.quiet += FRAME_MS
+            self.loud = 0 if silent else self.loud + FRAME_MS
+            if self.loud >= self.settings.amd.spurt:
+                self.candidate = None  # the greeting goes on: that was not its beep
+        if self.candidate is not None and self.quiet >= self.settings.after_beep_ms:
+            return self._release(pending, self.candidate)
+        running = self.beeps.running()
+        if running is not None:  # a beep sounding is waited out (up to ``beep_ms``)
+            over = (self.seconds - running.start) * 1000 >= self.settings.beep_ms
+        else:
+            over = self.candidate is None and (
+                (self.seconds - pending.decided) * 1000 >= self.settings.amd.beep_wait
+            )
+        return self._release(pending, None) if over else None
+
+    def _release(self, pending: CpaResult, beep: Beep | None) -> CpaResult:
+        if beep is not None:
+            pending = replace(pending, beep_start=beep.start, beep_end=beep.start + beep.seconds)
+        self.pending = None
+        self.result = pending
+        return pending
 
     def _tones(self) -> tuple[Outcome, str] | None:
         s = self.settings
@@ -90,7 +144,7 @@ class CallProgress:
             return SIT_OUTCOMES[code], f"SIT-{code}"
         return None
 
-    def _amd_result(self) -> CpaResult | None:
+    def _amd_result(self, frame: Samples) -> CpaResult | None:
         found = self.amd.result
         if found is None:
             return None
@@ -100,6 +154,15 @@ class CallProgress:
             outcome = Outcome.ANSWERING_MACHINE
         else:
             outcome = Outcome.LIVE_VOICE
+        result = self._verdict(outcome, found)
+        if outcome is Outcome.ANSWERING_MACHINE and (
+            self.settings.amd.beep_wait > 0 or found.cause.startswith("BEEP")
+        ):
+            self.result, self.pending = None, result
+            return self._await_beep(result, None, frame)
+        return result
+
+    def _verdict(self, outcome: Outcome, found: AmdResult) -> CpaResult:
         start = found.greeting_start_ms
         end = found.greeting_end_ms
         return self._done(
@@ -123,6 +186,8 @@ class CallProgress:
         """The stream ended (the far end hung up, or the file ended) before a decision."""
         if self.result is not None:
             return self.result
+        if self.pending is not None:
+            return self._release(self.pending, self.candidate or self.beeps.running())
         if self.amd.in_greeting:
             # the caller spoke and then the audio ended: a person as far as we heard
             return self._done(
