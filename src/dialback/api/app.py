@@ -74,7 +74,7 @@ def _monitoring(app: FastAPI, runtime: Runtime, queries: Queries) -> None:
     @app.get("/healthz", tags=["monitoring"])
     async def healthz() -> dict[str, Any]:
         healthy, replayed = queries.health()
-        return {"status": "ok" if healthy else "failed", "replayedEvents": replayed}
+        return {"status": "ok" if healthy else "recovering", "replayedEvents": replayed}
 
     @app.get("/metrics", response_class=PlainTextResponse, tags=["monitoring"])
     async def metrics(request: Request) -> PlainTextResponse:

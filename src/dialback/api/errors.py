@@ -24,7 +24,7 @@ from dialback.domain.errors import (
     NotFound,
     StateConflict,
 )
-from dialback.service.runtime import ServiceUnavailable
+from dialback.service.runtime import EventNotStored, ServiceUnavailable
 
 
 # --- errors of the API layer itself --------------------------------------------------------------
@@ -72,6 +72,7 @@ class HttpError(DialbackError):
 
 STATUSES: list[tuple[type[DialbackError], int]] = [
     (InvalidInput, 422),
+    (EventNotStored, 422),
     (NotFound, 404),
     (StateConflict, 409),
     (Unauthorized, 401),
@@ -100,7 +101,12 @@ def body(status: int, code: str, message: str, field: str | None = None) -> dict
 
 def response(error: DialbackError) -> JSONResponse:
     status = status_of(error)
-    return JSONResponse(body(status, error.code, error.message, error.field), status_code=status)
+    headers = None
+    if isinstance(error, ServiceUnavailable):
+        headers = {"Retry-After": str(error.retry_after)}
+    return JSONResponse(
+        body(status, error.code, error.message, error.field), status_code=status, headers=headers
+    )
 
 
 async def dialback_error(_: Request, error: Exception) -> JSONResponse:

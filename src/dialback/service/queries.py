@@ -126,8 +126,9 @@ class Queries:
         )
 
     def health(self) -> tuple[bool, int]:
-        """Whether the runtime takes events, and how many events its start replayed."""
-        return self._runtime.failed is None, self._runtime.replayed_events
+        """Whether the runtime takes events (not while it rebuilds its engine after a failed
+        write), and how many events its last (re)build replayed."""
+        return not self._runtime.recovering, self._runtime.replayed_events
 
     # --- stored history -------------------------------------------------------------------------
     def token(self, token: str) -> tuple[str, str | None] | None:

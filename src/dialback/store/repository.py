@@ -378,6 +378,11 @@ class Store:
                 yield decode_event(kind, payload), at
                 last = seq
 
+    def ping(self) -> None:
+        """Raise what the driver raises when the database does not answer."""
+        with self.engine.connect() as c:
+            c.execute(sa.text("SELECT 1"))
+
     def seed(self) -> int:
         """The engine's random seed, chosen once per database."""
         with self.engine.begin() as c:
