@@ -46,6 +46,18 @@ class MalformedJson(DialbackError):
     code = "malformed_json"
 
 
+class BodyTooLarge(DialbackError):
+    """The request body is over the configured size (``dialback serve --max-body``)."""
+
+    code = "body_too_large"
+
+
+class UnsupportedMediaType(DialbackError):
+    """A body that is not declared JSON (a form, or no ``Content-Type``)."""
+
+    code = "unsupported_media_type"
+
+
 class RouteNotFound(NotFound):
     code = "not_found"
 
@@ -78,6 +90,8 @@ STATUSES: list[tuple[type[DialbackError], int]] = [
     (Unauthorized, 401),
     (Forbidden, 403),
     (MalformedJson, 400),
+    (BodyTooLarge, 413),
+    (UnsupportedMediaType, 415),
     (MethodNotAllowed, 405),
     (ServiceUnavailable, 503),
     (DialbackError, 400),

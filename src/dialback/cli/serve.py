@@ -28,6 +28,9 @@ def serve(
         Path | None, typer.Option(help="Append every simulated dial to this file (JSON lines).")
     ] = None,
     access_log: Annotated[bool, typer.Option(help="Log every HTTP request.")] = False,
+    max_body: Annotated[
+        int, typer.Option(help="Largest request body in bytes; larger ones get 413.", min=1024)
+    ] = 64 * 1024,
     sip: Annotated[
         str | None,
         typer.Option(help="Dial through this SIP trunk (sip:host:port) instead of the simulator."),
@@ -62,6 +65,7 @@ def serve(
     from dialback.api.app import create_app
     from dialback.demo.center import DemoCenter
     from dialback.service.runtime import Runtime
+    from dialback.service.tokens import Tokens
     from dialback.store.db import connect, migrate
     from dialback.store.repository import Store
     from dialback.telephony.simulated import SimulatedCarrier
@@ -92,7 +96,7 @@ def serve(
         gc.freeze()
         gc.set_threshold(50_000, 20, 50)
         if demo:
-            token = store.create_token("admin")
+            token = Tokens(store).demo_admin()  # the same one at every start on this database
             await DemoCenter(runtime, speed=speed).start()
             Console().print(
                 f"[bold green]dialback demo[/] on http://{host}:{port}  "
@@ -102,7 +106,7 @@ def serve(
             )
 
     uvicorn.run(
-        create_app(runtime, on_started=started),
+        create_app(runtime, on_started=started, max_body_bytes=max_body),
         host=host,
         port=port,
         log_level="info",

@@ -48,6 +48,18 @@ class ValueOutOfRange(InvalidInput):
     code = "value_out_of_range"
 
 
+class LimitExceeded(InvalidInput):
+    """A string, list or object past its bound in ``dialback.domain.limits``."""
+
+    code = "limit_exceeded"
+
+
+class InvalidText(InvalidInput):
+    """Text that cannot round-trip through JSON and the databases (NUL, lone surrogates)."""
+
+    code = "invalid_text"
+
+
 class InvalidChoice(InvalidInput):
     code = "invalid_choice"
 

@@ -131,10 +131,6 @@ class Queries:
         return not self._runtime.recovering, self._runtime.replayed_events
 
     # --- stored history -------------------------------------------------------------------------
-    def token(self, token: str) -> tuple[str, str | None] | None:
-        """The role and user of a bearer token, or None for an unknown one."""
-        return self._runtime.store.token(token)
-
     def queues(self, limit: int, offset: int) -> tuple[list[Any], int]:
         return self._reader.queues(limit, offset)
 

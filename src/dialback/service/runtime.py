@@ -115,7 +115,7 @@ class Runtime:
     _tasks: set[asyncio.Task[object]] = field(default_factory=set)
     _last_now: float = 0.0
     loop: asyncio.AbstractEventLoop = field(init=False)
-    _idempotent: dict[str, Idempotent] = field(default_factory=dict)
+    _idempotent: dict[tuple[str, str], Idempotent] = field(default_factory=dict)
     _stopping: bool = False
 
     # --- life cycle -----------------------------------------------------------------------------
@@ -242,16 +242,16 @@ class Runtime:
         steps: list[Step] = []
         done: list[tuple[_Item, list[Effect]]] = []
         repeats: list[tuple[_Item, Idempotent]] = []
-        fresh: dict[str, Idempotent] = {}
+        fresh: dict[tuple[str, str], Idempotent] = {}
         for item in items:
-            key = item.idempotent.key if item.idempotent else None
-            if key is not None:
-                if key in fresh:
-                    repeats.append((item, fresh[key]))
+            slot = item.idempotent.slot if item.idempotent else None
+            if slot is not None:
+                if slot in fresh:
+                    repeats.append((item, fresh[slot]))
                     continue
-                earlier = self._idempotent.get(key)
+                earlier = self._idempotent.get(slot)
                 if earlier is None:
-                    earlier = await asyncio.to_thread(self.store.idempotent, key)
+                    earlier = await asyncio.to_thread(self.store.idempotent, *slot)
                 if earlier is not None:
                     item.future.set_result(Accepted([], replayed=earlier))
                     continue
@@ -267,7 +267,7 @@ class Runtime:
             )
             done.append((item, effects))
             if item.idempotent is not None:
-                fresh[item.idempotent.key] = item.idempotent
+                fresh[item.idempotent.slot] = item.idempotent
         return steps, done, repeats
 
     def _finish(
@@ -279,7 +279,7 @@ class Runtime:
         """After the commit: execute the effects and answer the requests."""
         for step, (item, effects) in zip(steps, done, strict=True):
             if step.idempotent is not None:
-                self._idempotent[step.idempotent.key] = step.idempotent
+                self._idempotent[step.idempotent.slot] = step.idempotent
             self._execute(effects)
             for listener in self.listeners:
                 listener(step.at, step.event, effects)
