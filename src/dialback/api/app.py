@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -19,9 +19,10 @@ from prometheus_client import (
 from starlette.exceptions import HTTPException
 
 from dialback import __version__
-from dialback.api import analytics_routes, callbacks, errors, queues, tokens, users
+from dialback.api import analytics_routes, callbacks, docs, errors, queues, tokens, users
 from dialback.api.auth import Auth, Role
 from dialback.api.body import BodyLimit
+from dialback.api.errors import SafeJSONResponse
 from dialback.domain.effects import Effect
 from dialback.domain.errors import DialbackError
 from dialback.domain.events import Event
@@ -53,6 +54,9 @@ def create_app(
         version=__version__,
         summary="Callbacks that keep the customer's place, with a Genesys-shaped API.",
         lifespan=lifespan,
+        docs_url=None,  # served by docs.install, from local assets
+        redoc_url=None,
+        default_response_class=SafeJSONResponse,
     )
     app.state.runtime = runtime
     app.state.queries = Queries(runtime)
@@ -64,6 +68,13 @@ def create_app(
     for module in (queues, users, callbacks, analytics_routes, tokens):
         app.include_router(module.router)
     _monitoring(app, runtime, app.state.queries)
+    docs.install(app)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        """Where a browser lands: the API docs, until the web dashboard takes ``/``."""
+        return RedirectResponse("/docs")
+
     return app
 
 

@@ -11,6 +11,7 @@ adds ``field`` when one field is at fault.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import Request
@@ -113,12 +114,20 @@ def body(status: int, code: str, message: str, field: str | None = None) -> dict
     return found
 
 
+class SafeJSONResponse(JSONResponse):
+    """JSON in ASCII: a string the database kept from before input was checked (a lone
+    surrogate) is escaped rather than failing the response."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def response(error: DialbackError) -> JSONResponse:
     status = status_of(error)
     headers = None
     if isinstance(error, ServiceUnavailable):
         headers = {"Retry-After": str(error.retry_after)}
-    return JSONResponse(
+    return SafeJSONResponse(
         body(status, error.code, error.message, error.field), status_code=status, headers=headers
     )
 
