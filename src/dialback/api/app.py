@@ -65,10 +65,11 @@ def create_app(
     app.add_exception_handler(DialbackError, errors.dialback_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(HTTPException, errors.http_error)
-    for module in (queues, users, callbacks, analytics_routes, tokens):
-        app.include_router(module.router)
+    routers = [m.router for m in (queues, users, callbacks, analytics_routes, tokens)]
+    for router in routers:
+        app.include_router(router)
     _monitoring(app, runtime, app.state.queries)
-    docs.install(app)
+    docs.install(app, routers)
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

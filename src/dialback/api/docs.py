@@ -10,11 +10,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import fastapi_offline
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -24,6 +25,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 
 from dialback.api.body import json_body, optional_json_body
 from dialback.api.errors import STATUSES
@@ -39,8 +41,9 @@ ASSETS = Path(fastapi_offline.__file__).parent / "static"
 ASSETS_URL = "/docs-assets"
 
 
-def install(app: FastAPI) -> None:
-    """Serve ``/docs``, ``/redoc`` and their assets, and document the API truthfully."""
+def install(app: FastAPI, routers: Sequence[APIRouter]) -> None:
+    """Serve ``/docs``, ``/redoc`` and their assets, and document the API truthfully
+    (``routers``: those included in ``app``, whose bodies are described)."""
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
@@ -72,7 +75,7 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _schema(app)
+            app.openapi_schema = _schema(app, routers)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -92,7 +95,7 @@ ERROR = {
 }
 
 
-def _schema(app: FastAPI) -> dict[str, Any]:
+def _schema(app: FastAPI, routers: Sequence[APIRouter]) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title,
         version=app.version,
@@ -110,7 +113,7 @@ def _schema(app: FastAPI) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas["Error"] = ERROR
-    bodies = _bodies(app)
+    bodies = _bodies([route for router in routers for route in router.routes])
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             _document(operation, public=path == "/healthz")
@@ -138,10 +141,10 @@ def _document(operation: dict[str, Any], public: bool) -> None:
         operation["security"] = [{"bearer": []}]
 
 
-def _bodies(app: FastAPI) -> dict[tuple[str, str], tuple[dict[str, Any], bool]]:
+def _bodies(routes: Sequence[BaseRoute]) -> dict[tuple[str, str], tuple[dict[str, Any], bool]]:
     """(path, method) -> (JSON schema of the body, required) for the routes taking one."""
     found: dict[tuple[str, str], tuple[dict[str, Any], bool]] = {}
-    for route in app.routes:
+    for route in routes:
         if not isinstance(route, APIRoute):
             continue
         calls = {d.call for d in route.dependant.dependencies}

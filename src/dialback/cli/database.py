@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -35,12 +37,12 @@ def token_create(
     from dialback.domain.errors import DialbackError
     from dialback.service.tokens import parse_duration
 
-    tokens = _tokens(db)
-    try:
-        expires = "default" if expires_in is None else parse_duration(expires_in)
-        token, _ = tokens.create(role, user, expires)
-    except DialbackError as refused:
-        raise typer.BadParameter(refused.message, param_hint=refused.field) from None
+    with _tokens(db) as tokens:
+        try:
+            expires = "default" if expires_in is None else parse_duration(expires_in)
+            token, _ = tokens.create(role, user, expires)
+        except DialbackError as refused:
+            raise typer.BadParameter(refused.message, param_hint=refused.field) from None
     typer.echo(token)
 
 
@@ -49,7 +51,9 @@ def token_list(db: DbOption = "./dialback.db") -> None:
     """Every token: its id (for revoke), role, user, creation and expiry (UTC)."""
     from dialback.api.genesys import iso
 
-    for row in _tokens(db).list():
+    with _tokens(db) as tokens:
+        rows = tokens.list()
+    for row in rows:
         expires = iso(row.expires_at) if row.expires_at is not None else "never"
         typer.echo(f"{row.id}\t{row.role}\t{row.user_id or '-'}\t{iso(row.created_at)}\t{expires}")
 
@@ -62,18 +66,23 @@ def token_revoke(
     """Revoke a token: a running service refuses it from its next request."""
     from dialback.service.tokens import UnknownToken
 
-    try:
-        _tokens(db).revoke(token_id)
-    except UnknownToken as missing:
-        raise typer.BadParameter(missing.message, param_hint="TOKEN_ID") from None
+    with _tokens(db) as tokens:
+        try:
+            tokens.revoke(token_id)
+        except UnknownToken as missing:
+            raise typer.BadParameter(missing.message, param_hint="TOKEN_ID") from None
     typer.echo(f"revoked {token_id}")
 
 
-def _tokens(db: str) -> Tokens:
+@contextmanager
+def _tokens(db: str) -> Iterator[Tokens]:
     from dialback.service.tokens import Tokens
     from dialback.store.db import connect, migrate
     from dialback.store.repository import Store
 
     engine = connect(db)
-    migrate(engine)
-    return Tokens(Store(engine))
+    try:
+        migrate(engine)
+        yield Tokens(Store(engine))
+    finally:
+        engine.dispose()
