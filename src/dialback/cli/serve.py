@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from dialback.cli.app import DbOption, app
+from dialback.cli.app import console as cli_console
 
 if TYPE_CHECKING:
     from dialback.telephony.port import Dialer, Report
@@ -98,7 +98,7 @@ def serve(
         if demo:
             token = Tokens(store).demo_admin()  # the same one at every start on this database
             await DemoCenter(runtime, speed=speed).start()
-            Console().print(
+            cli_console().print(
                 f"[bold green]dialback demo[/] on http://{host}:{port}  "
                 f"(API docs: /docs)\nadmin token: [bold]{token}[/]\n"
                 f"try: curl -H 'Authorization: Bearer {token}' "
