@@ -228,6 +228,18 @@ def test_adding_members_is_all_or_nothing(service: Service) -> None:
         assert (
             conn.execute(sa.select(sa.func.count()).select_from(tables.queue_members)).scalar() == 0
         )
+    ok(c.post(path, json=[{"id": known}]))
+    r = c.post(f"{path}?delete=true", json=[{"id": known}, {"id": "nobody"}])
+    refused(r, 404, "agent_not_found", "body[1].id")
+    assert [m["id"] for m in ok(c.get(path))["entities"]] == [known]
+    conversation, _ = callback(c, queue)
+    r = c.post(
+        "/api/v2/conversations/callbacks/bulk/disconnect",
+        json={"callbackDisconnectIdentifiers": [{"conversationId": conversation}, {"x": 1}]},
+    )
+    refused(r, 422, "missing_field", "callbackDisconnectIdentifiers[1].conversationId")
+    found = ok(c.get(f"{CALLBACKS}/{conversation}"))["participants"][0]
+    assert found["state"] != "ended"
 
 
 def test_over_long_wrap_up_code_and_caller_number(service: Service) -> None:

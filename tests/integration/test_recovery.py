@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 
 from dialback.store import tables
+from dialback.store.repository import Idempotent, Step, Store
 
 from .conftest import Service, eventually, ok
 from .test_api import CUSTOMER, make_agent, make_queue
 
+CALLBACKS = "/api/v2/conversations/callbacks"
 POISON = "POISON-4711"
 CLIENTS, EACH = 6, 20
 
@@ -113,5 +116,67 @@ def test_a_refused_event_is_isolated_and_nothing_accepted_is_lost(service: Servi
     offered = eventually(
         lambda: ok(service.admin.get(f"/api/v2/users/{agent}/interactions"))["entities"],
         what="a callback offered to the agent",
+    )
+    assert offered[0]["state"] == "alerting"
+
+
+class Flaky(Store):
+    """The service's store over the same database, which can be made to fail as a database
+    that stopped answering does."""
+
+    down = False
+
+    def _check(self) -> None:
+        if self.down:
+            raise sa.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("down"))
+
+    def commit(self, steps: Sequence[Step]) -> None:
+        self._check()
+        super().commit(steps)
+
+    def ping(self) -> None:
+        self._check()
+        super().ping()
+
+    def seed(self) -> int:
+        self._check()
+        return super().seed()
+
+    def idempotent(self, scope: str, key: str) -> Idempotent | None:
+        self._check()
+        return super().idempotent(scope, key)
+
+
+def test_a_database_outage_is_answered_503_and_the_service_recovers_by_itself(
+    service: Service,
+) -> None:
+    queue = make_queue(service.admin)
+    agent = make_agent(service.admin, queue)
+    flaky = Flaky(service.store.engine)
+    service.runtime.store = flaky
+    flaky.down = True
+    body = {"queueId": queue, "callbackNumbers": [CUSTOMER], "callbackUserName": "waited"}
+    caught = service.admin.post(CALLBACKS, json=body)  # in the batch that failed
+    assert caught.status_code == 503 and int(caught.headers["Retry-After"]) >= 1
+    refused = service.admin.post(CALLBACKS, json=body)  # while the engine cannot be rebuilt
+    assert refused.json()["code"] == "service_unavailable"
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert ok(service.admin.get("/healthz"))["status"] == "recovering"
+    keyed = service.admin.post(CALLBACKS, json=body, headers={"Idempotency-Key": "during"})
+    assert keyed.status_code == 503 and "Retry-After" in keyed.headers
+    flaky.down = False  # the database is back: no one restarts anything
+
+    def taken() -> httpx.Response | None:
+        r = service.admin.post(CALLBACKS, json=body)
+        return r if r.status_code == 200 else None
+
+    accepted = eventually(taken, timeout=10, what="events accepted again")
+    conversation = accepted.json()["conversation"]["id"]
+    assert ok(service.admin.get("/healthz"))["status"] == "ok"
+    participants = ok(service.admin.get(f"{CALLBACKS}/{conversation}"))["participants"]
+    assert participants[0]["callbackUserName"] == "waited"
+    offered = eventually(
+        lambda: ok(service.admin.get(f"/api/v2/users/{agent}/interactions"))["entities"],
+        what="a callback offered after the outage",
     )
     assert offered[0]["state"] == "alerting"

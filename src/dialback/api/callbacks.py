@@ -223,19 +223,26 @@ async def disconnect(
 
 @router.post("/api/v2/conversations/callbacks/bulk/disconnect")
 async def bulk_disconnect(request: Request, who: Auth, body: JsonBody) -> dict[str, Any]:
-    """``{"callbackDisconnectIdentifiers": [{"conversationId": …}, …]}``; each is reported."""
+    """``{"callbackDisconnectIdentifiers": [{"conversationId": …}, …]}``. A malformed item
+    refuses the whole request; a well-formed one that cannot be disconnected (unknown, ended,
+    connected) is reported in its result, as Genesys' bulk responses do."""
     who.require(Role.SUPERVISOR)
     items = object_body(body).get("callbackDisconnectIdentifiers")
     if not isinstance(items, list):
         raise MissingField(
             "callbackDisconnectIdentifiers is needed", field="callbackDisconnectIdentifiers"
         )
-    results = []
-    for item in items:
+    conversations = []
+    for i, item in enumerate(items):  # every item is read before any is disconnected
         conversation = item.get("conversationId") if isinstance(item, dict) else None
         if not isinstance(conversation, str):
-            results.append({"conversationId": None, "status": 422, "code": "missing_field"})
-            continue
+            raise MissingField(
+                "each item needs a conversationId",
+                field=f"callbackDisconnectIdentifiers[{i}].conversationId",
+            )
+        conversations.append(conversation)
+    results = []
+    for conversation in conversations:
         try:
             await _disconnect(request, conversation)
             results.append({"conversationId": conversation, "status": 200})

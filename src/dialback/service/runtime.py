@@ -92,6 +92,7 @@ class _Item:
     event: Event
     future: asyncio.Future[Accepted]
     idempotent: Idempotent | None = None
+    wait: bool = False  # the outside world's report or a timer: kept through an outage
 
 
 @dataclass
@@ -187,7 +188,7 @@ class Runtime:
                 retry_after=self.retry_after_seconds,
             )
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Item(event, future, idempotent))
+        await self._queue.put(_Item(event, future, idempotent, wait))
         return await future
 
     async def report(self, event: DialRang | DialCompleted | CustomerHungUp | AgentHungUp) -> None:
@@ -217,7 +218,13 @@ class Runtime:
                     self._queue.put_nowait(None)  # stop after this batch
                     break
                 items.append(item)
-            await self._write(items)
+            try:
+                await self._write(items)
+            except Exception:  # the writer never dies: answer what is pending, go on
+                log.exception("writing a batch failed")
+                for item in items:
+                    if not item.future.done():
+                        item.future.set_exception(ServiceUnavailable("the write failed"))
 
     async def _write(self, items: list[_Item]) -> None:
         steps, done, repeats = await self._handle(items)
@@ -251,7 +258,17 @@ class Runtime:
                     continue
                 earlier = self._idempotent.get(slot)
                 if earlier is None:
-                    earlier = await asyncio.to_thread(self.store.idempotent, *slot)
+                    try:
+                        earlier = await asyncio.to_thread(self.store.idempotent, *slot)
+                    except Exception:
+                        log.exception("reading an idempotency key failed")
+                        item.future.set_exception(
+                            ServiceUnavailable(
+                                "the database is not answering",
+                                retry_after=self.retry_after_seconds,
+                            )
+                        )
+                        continue
                 if earlier is not None:
                     item.future.set_result(Accepted([], replayed=earlier))
                     continue
@@ -293,8 +310,10 @@ class Runtime:
         self.recovering = True
         self.recoveries += 1
         try:
-            await self._rebuild()
+            await self._rebuild(items)
             for item in items:
+                if item.future.done():  # refused during an outage
+                    continue
                 if self._stopping:
                     item.future.set_exception(ServiceUnavailable("the runtime is stopping"))
                     continue
@@ -307,7 +326,7 @@ class Runtime:
                 except Exception as failure:
                     self.failed = failure
                     item.future.set_exception(await self._refusal(failure))
-                    await self._rebuild()
+                    await self._rebuild(items)
                     continue
                 self._finish(steps, done, repeats)
         finally:
@@ -325,9 +344,11 @@ class Runtime:
         log.warning("the database refused one event: %s", failure)
         return EventNotStored("the database refused this request; nothing was changed")
 
-    async def _rebuild(self) -> None:
+    async def _rebuild(self, pending: list[_Item]) -> None:
         """A new engine from the committed log, retried (with growing pauses) until the
-        database answers; the timers are armed again from it (those due fire at once)."""
+        database answers; the timers are armed again from it (those due fire at once). When
+        the database does not answer, the ``pending`` requests are refused at once (503: none
+        was stored) rather than kept waiting; reports and timers wait for the database."""
         for pause in _backoff():
             try:
                 seed = await asyncio.to_thread(self.store.seed)
@@ -336,6 +357,14 @@ class Runtime:
             except Exception:
                 if self._stopping:
                     raise
+                for item in pending:
+                    if not item.wait and not item.future.done():
+                        item.future.set_exception(
+                            ServiceUnavailable(
+                                "the database is not answering",
+                                retry_after=self.retry_after_seconds,
+                            )
+                        )
                 log.exception("rebuilding the engine failed; trying again in %.1f s", pause)
                 await asyncio.sleep(pause)  # a retry pause, not a wait for a condition
         self.engine, self.replayed_events, self._last_now = engine, count, last
