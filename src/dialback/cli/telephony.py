@@ -13,6 +13,7 @@ from dialback.cli.app import app
 from dialback.cli.app import console as cli_console
 
 
+@app.command()
 def cpa(
     files: Annotated[
         list[Path], typer.Argument(help="Recordings of answered calls: WAV, or raw u-law/A-law.")
