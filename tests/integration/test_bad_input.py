@@ -137,6 +137,7 @@ def test_content_types_and_unparseable_json(service: Service) -> None:
 
 
 PAGING_CASES = [
+    pytest.param("pageSize=%C2%B2", "invalid_type", "pageSize", id="unicode-digit"),
     pytest.param("pageSize=abc", "invalid_type", "pageSize", id="type"),
     pytest.param("pageSize=0", "value_out_of_range", "pageSize", id="zero"),
     pytest.param(

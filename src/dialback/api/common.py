@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Annotated, Any
@@ -61,14 +62,14 @@ def page(request: Request) -> tuple[int, int]:
 
 
 def _integer(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """A query parameter that must be an integer in ``low..high`` (ASCII digits only, so an
+    overflowing or exotic value is refused here, never by the database)."""
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.strip().isdigit() or len(raw.strip()) > 9:
-        if raw.strip().lstrip("-").isdigit():
-            raise ValueOutOfRange(f"{name} is {low}..{high}", field=name)
+    if re.fullmatch(r"\s*-?[0-9]+\s*", raw) is None:
         raise InvalidType(f"{name} is an integer", field=name)
-    value = int(raw)
-    if not low <= value <= high:
+    digits = raw.strip().lstrip("-").lstrip("0")
+    if len(digits) > 9 or not low <= int(raw) <= high:
         raise ValueOutOfRange(f"{name} is {low}..{high}", field=name)
-    return value
+    return int(raw)
