@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from dialback.domain import limits
 from dialback.store import tables
 
-from .conftest import Service, eventually, ok
+from .conftest import Service, eventually, ok, serve
 from .test_api import CUSTOMER, callback, count, make_agent, make_queue
 
 CALLBACKS = "/api/v2/conversations/callbacks"
@@ -270,3 +271,22 @@ def test_over_long_wrap_up_code_and_caller_number(service: Service) -> None:
 )
 def test_column_lengths_follow_the_limits(column: sa.Column[Any], bound: int) -> None:
     assert isinstance(column.type, sa.String) and column.type.length == bound
+
+
+def test_a_string_stored_before_input_was_checked_can_still_be_read(tmp_path: Path) -> None:
+    """The issue's callback that could never be read again: a lone surrogate already in the
+    database (SQLite took it) is escaped in the answer, not a 500."""
+    service = serve(str(tmp_path / "old.db"))
+    try:
+        conversation, _ = callback(service.admin, make_queue(service.admin))
+        with service.store.engine.begin() as c:
+            c.execute(
+                sa.text(
+                    "UPDATE interactions SET request = json_set(request, '$.user_name', json(:v))"
+                ),
+                {"v": '"old\\ud800"'},
+            )
+        found = ok(service.admin.get(f"{CALLBACKS}/{conversation}"))
+        assert found["participants"][0]["callbackUserName"] == "old\ud800"
+    finally:
+        service.stop()
