@@ -16,12 +16,12 @@ import httpx
 import pytest
 import uvicorn
 
-from dialback.api.app import create_app
 from dialback.domain.model import Outcome
 from dialback.service.runtime import Runtime
 from dialback.store.db import connect, migrate
 from dialback.store.repository import Store
 from dialback.telephony.simulated import SimulatedCarrier
+from dialback.web import create_app
 
 from . import postgres
 

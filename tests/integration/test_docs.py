@@ -47,8 +47,3 @@ def test_openapi_declares_the_bearer_scheme_our_errors_and_request_bodies(
     assert "security" not in schema["paths"]["/healthz"]["get"]
     loaded = schemathesis.openapi.from_dict(schema)  # parses and resolves as a valid schema
     assert len([r.ok() for r in loaded.get_all_operations()]) >= 20  # type: ignore[union-attr]
-
-
-def test_the_root_leads_to_the_docs(service: Service) -> None:
-    r = httpx.get(f"{service.url}/")
-    assert (r.status_code, r.headers["location"]) == (307, "/docs")

@@ -85,3 +85,15 @@ def test_cli_pacing_table_refuses_a_bad_replacement(tmp_path: Path) -> None:
     result = runner.invoke(app, ["pacing-table", "--file", str(path)])
     assert result.exit_code == 2
     assert "value_out_of_range" in result.output
+
+
+def test_cli_help_lists_every_command_group() -> None:
+    """The command is assembled from one module per group (cli/): each command must be there."""
+    result = CliRunner().invoke(app, ["--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    for command in ("migrate", "token", "serve", "demo", "simulate", "sweep", "pacing-table"):
+        assert f" {command} " in result.output, command
+    for command in ("cpa", "dial"):
+        assert f" {command} " in result.output, command
+    tokens = CliRunner().invoke(app, ["token", "--help"], terminal_width=200)
+    assert " create " in tokens.output

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import PlainTextResponse, RedirectResponse
+from fastapi.responses import PlainTextResponse
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -70,12 +70,6 @@ def create_app(
         app.include_router(router)
     _monitoring(app, runtime, app.state.queries)
     docs.install(app, routers)
-
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        """Where a browser lands: the API docs, until the web dashboard takes ``/``."""
-        return RedirectResponse("/docs")
-
     return app
 
 

@@ -12,6 +12,7 @@ from dialback.cli.app import DbOption, app
 from dialback.cli.app import console as cli_console
 
 if TYPE_CHECKING:
+    from dialback.domain.model import Outcome
     from dialback.telephony.port import Dialer, Report
 
 
@@ -26,6 +27,10 @@ def serve(
     speed: Annotated[float, typer.Option(help="Demo and carrier clock speed-up.")] = 1.0,
     carrier_log: Annotated[
         Path | None, typer.Option(help="Append every simulated dial to this file (JSON lines).")
+    ] = None,
+    carrier_mix: Annotated[
+        str | None,
+        typer.Option(help="Simulated carrier outcomes and weights, e.g. LIVE_VOICE=9,BUSY=1."),
     ] = None,
     access_log: Annotated[bool, typer.Option(help="Log every HTTP request.")] = False,
     max_body: Annotated[
@@ -62,16 +67,18 @@ def serve(
 
     import uvicorn
 
-    from dialback.api.app import create_app
     from dialback.demo.center import DemoCenter
     from dialback.service.runtime import Runtime
     from dialback.service.tokens import Tokens
     from dialback.store.db import connect, migrate
     from dialback.store.repository import Store
-    from dialback.telephony.simulated import SimulatedCarrier
+    from dialback.telephony.simulated import DEFAULT_MIX, SimulatedCarrier
+    from dialback.web import create_app
+
+    mix = _carrier_mix(carrier_mix) if carrier_mix else DEFAULT_MIX
 
     def simulated(report: Report) -> Dialer:
-        return SimulatedCarrier(report, random.Random(), speed=speed, log_path=carrier_log)
+        return SimulatedCarrier(report, random.Random(), mix=mix, speed=speed, log_path=carrier_log)
 
     dialer_factory: Callable[[Report], Dialer] = simulated
     if sip is not None:
@@ -101,8 +108,12 @@ def serve(
             cli_console().print(
                 f"[bold green]dialback demo[/] on http://{host}:{port}  "
                 f"(API docs: /docs)\nadmin token: [bold]{token}[/]\n"
+                f"dashboard: open http://{host}:{port}/ and sign in with the admin token; "
+                f"agent desktop: http://{host}:{port}/agent with a token from "
+                f"`dialback token create --role agent --user ID`\n"
                 f"try: curl -H 'Authorization: Bearer {token}' "
-                f"http://{host}:{port}/api/v2/routing/queues"
+                f"http://{host}:{port}/api/v2/routing/queues",
+                soft_wrap=True,
             )
 
     uvicorn.run(
@@ -112,6 +123,22 @@ def serve(
         log_level="info",
         access_log=access_log,
     )
+
+
+def _carrier_mix(text: str) -> dict[Outcome, float]:
+    """``LIVE_VOICE=9,BUSY=1`` as outcome weights."""
+    from dialback.domain.model import Outcome
+
+    mix: dict[Outcome, float] = {}
+    for item in text.split(","):
+        name, _, weight = item.partition("=")
+        try:
+            mix[Outcome(name.strip().upper())] = float(weight or 1)
+        except ValueError:
+            raise typer.BadParameter(
+                f"expected OUTCOME=WEIGHT, got {item!r}", param_hint="--carrier-mix"
+            ) from None
+    return mix
 
 
 def _sip_dialer(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dialback.domain.events import (
@@ -29,6 +30,7 @@ from dialback.domain.model import (
     QueueId,
 )
 from dialback.domain.settings import parse_queue
+from dialback.service.queries import Queries
 from dialback.service.runtime import Runtime
 from dialback.sim.agents import VirtualAgents
 
@@ -61,29 +63,63 @@ QUEUES = {
 AGENTS = {"billing": ["Ann", "Bob"], "support": ["Cat", "Dan", "Eve", "Fay"]}
 
 
+def setup_events() -> list[Event]:
+    """The demo's queues, then its agents: registered, members of their queue, on queue."""
+    events: list[Event] = [
+        QueueConfigured(queue_id, parse_queue(body)) for queue_id, body in QUEUES.items()
+    ]
+    for queue_name, names in AGENTS.items():
+        for name in names:
+            agent = AgentId(name.lower())
+            events += [
+                AgentRegistered(agent, 1, name),
+                AgentJoinedQueue(agent, QueueId(queue_name)),
+                AgentPresenceChanged(agent, Presence.ON_QUEUE),
+            ]
+    return events
+
+
+def demo_agents(
+    schedule: Callable[[float, Event], None],
+    numbers_of: Callable[[InteractionId], int],
+    rng: random.Random,
+    speed: float = 1.0,
+) -> VirtualAgents:
+    """The demo's agents: accept after 3 s, talk 90 s on average, wrap up in 15 s."""
+    return VirtualAgents(
+        schedule,
+        numbers_of,
+        talk_seconds=lambda _interaction: rng.expovariate(1 / 90),
+        accept_seconds=3.0,
+        acw_seconds=15.0,
+        speed=speed,
+    )
+
+
 @dataclass
 class DemoCenter:
+    """Drives a running service. Its agents hear the engine through ``Runtime.listeners`` (the
+    effects and facts of each step) and read the service only through ``Queries``."""
+
     runtime: Runtime
     speed: float = 1.0
     rng: random.Random = field(default_factory=random.Random)
     callbacks_per_minute: float = 4.0
     agents: VirtualAgents = field(init=False)
+    queries: Queries = field(init=False)
     created: int = 0
 
     def __post_init__(self) -> None:
-        self.agents = VirtualAgents(
-            self.later,
-            self._numbers,
-            talk_seconds=lambda _interaction: self.rng.expovariate(1 / 90),
-            accept_seconds=3.0,
-            acw_seconds=15.0,
-        )
+        self.queries = Queries(self.runtime)
+        self.agents = demo_agents(self.later, self._numbers, self.rng, self.speed)
 
     def _numbers(self, callback: InteractionId) -> int:
-        live = self.runtime.engine.interactions.get(callback)
-        return len(live.request.numbers) if live and live.request else 1
+        live = self.queries.interaction(callback)
+        return len(live.numbers) if live and live.numbers else 1
 
     def later(self, seconds: float, event: Event) -> None:
+        """Send ``event`` after ``seconds`` of the demo's clock (``seconds / speed`` real)."""
+
         async def wait_then_send() -> None:
             await asyncio.sleep(seconds / self.speed)
             await self.runtime.submit_quietly(event)
@@ -91,22 +127,12 @@ class DemoCenter:
         self.runtime.spawn(wait_then_send())
 
     async def start(self) -> None:
-        """Create the queues and agents if the database has none, then start working."""
+        """Create the queues and agents if the service has none, then start working."""
         self.runtime.listeners.append(self.agents.react)
-        if not self.runtime.engine.queues:
-            await self._setup()
+        if not self.queries.queue_ids():
+            for event in setup_events():
+                await self.runtime.submit(event)
         self.runtime.spawn(self._customers())
-
-    async def _setup(self) -> None:
-        submit = self.runtime.submit
-        for queue_id, body in QUEUES.items():
-            await submit(QueueConfigured(queue_id, parse_queue(body)))
-        for queue_name, names in AGENTS.items():
-            for name in names:
-                agent = AgentId(name.lower())
-                await submit(AgentRegistered(agent, 1, name))
-                await submit(AgentJoinedQueue(agent, QueueId(queue_name)))
-                await submit(AgentPresenceChanged(agent, Presence.ON_QUEUE))
 
     async def _customers(self) -> None:
         while True:

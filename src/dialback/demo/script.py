@@ -20,7 +20,6 @@ from dialback.domain.events import (
     CallbackRequested,
     CustomerHungUp,
     DialCompleted,
-    DialRang,
     Event,
     QueueConfigured,
     TimerFired,
@@ -31,7 +30,6 @@ from dialback.domain.model import (
     AgentId,
     CallbackRequest,
     ConversationId,
-    DialResult,
     EndReason,
     InteractionId,
     MediaType,
@@ -44,6 +42,7 @@ from dialback.domain.settings import parse_queue
 from dialback.domain.timeline import SegmentClosed, SegmentOpened, Timeline
 from dialback.sim.agents import VirtualAgents
 from dialback.sim.clock import VirtualClock
+from dialback.telephony.simulated import Analysis, CarrierModel, Script
 
 START = datetime(2026, 11, 25, 8, 0, tzinfo=UTC).timestamp()
 BILLING, SUPPORT = QueueId("billing"), QueueId("support")
@@ -78,10 +77,27 @@ SIP_CODES = {
     Outcome.REJECTED: 603,
     Outcome.ERROR: 500,
 }
-RING_SECONDS = {Outcome.NO_ANSWER: 25.0, Outcome.BUSY: 3.0}
-NEVER_RING = {Outcome.BUSY, Outcome.SIT_INVALID_NUMBER, Outcome.SIT_NO_CIRCUIT, Outcome.ERROR}
+RING_SECONDS = {Outcome.NO_ANSWER: 25.0, Outcome.BUSY: 3.0}  # until the result; 8 s otherwise
+NEVER_RING = frozenset(
+    {Outcome.BUSY, Outcome.SIT_INVALID_NUMBER, Outcome.SIT_NO_CIRCUIT, Outcome.ERROR}
+)
 GREETING_END = {Outcome.LIVE_VOICE: 1.1, Outcome.ANSWERING_MACHINE: 5.5}
 ANALYSIS_SECONDS = 2.0
+
+
+def scripted_carrier() -> CarrierModel:
+    """The demo's carrier: each number answers as ``PHONES`` says; the phone rings after 2 s
+    (unless the outcome never rings); the dialer's analysis gives the greeting's times."""
+    return CarrierModel(
+        Script(PHONES),
+        ring_seconds=2.0,
+        resolve_seconds=RING_SECONDS,
+        resolve_default=8.0,
+        sip_codes=SIP_CODES,
+        silent=NEVER_RING,
+        analysis=Analysis(0.2, GREETING_END, ANALYSIS_SECONDS),
+    )
+
 
 # (minutes after 08:00, callback id, queue, numbers, extra request fields)
 CALLBACKS: list[tuple[float, str, QueueId, tuple[str, ...], dict[str, object]]] = [
@@ -143,7 +159,7 @@ class Demo:
 
     clock: VirtualClock
     numbers: dict[InteractionId, int] = field(default_factory=dict)
-    attempts: dict[str, int] = field(default_factory=dict)  # dials per phone number
+    carrier: CarrierModel = field(default_factory=lambda: scripted_carrier())
     steps: list[tuple[float, Event, list[Effect]]] = field(default_factory=list)
     endings: dict[str, InteractionChanged] = field(default_factory=dict)
     agents: VirtualAgents = field(init=False)
@@ -171,17 +187,8 @@ class Demo:
                 self._customers(effect)
 
     def _carrier(self, dial: PlaceCall) -> None:
-        tries = self.attempts.get(dial.number, 0)
-        self.attempts[dial.number] = tries + 1
-        script = PHONES[dial.number]
-        outcome = script[min(tries, len(script) - 1)]
-        ring = RING_SECONDS.get(outcome, 8.0)
-        if outcome not in NEVER_RING:
-            self.at(2.0, DialRang(dial.dial_id))
-        result = DialResult(outcome, SIP_CODES[outcome])
-        if result.answered and dial.agent_id is None:  # the dialer's analysis after the answer
-            result = DialResult(outcome, 200, 0.2, GREETING_END.get(outcome), ANALYSIS_SECONDS)
-        self.at(ring, DialCompleted(dial.dial_id, result))
+        for after, report in self.carrier.dial(dial).reports(dial.dial_id):
+            self.at(after, report)
 
     def _customers(self, change: InteractionChanged) -> None:
         if change.state is State.ENDED:

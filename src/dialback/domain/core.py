@@ -61,6 +61,21 @@ INTERACTION_TIMERS = (
 
 
 class Core:
+    """The engine's state (queues, agents, active interactions, dials, timers) and its moves.
+
+    ``Engine`` subclasses it with the event handlers. ``now`` is the time of the event being
+    handled (seconds since the epoch, set by ``Engine.handle``); ``rng`` is the only source of
+    randomness (R-CF-2's draws); ``pacing_tick_seconds`` is how often a customer-first queue
+    with undialed callbacks is evaluated again. Moves append effects to ``out`` in the order
+    they happen and mark queues and agents ``dirty`` for the next settle; none reads a clock or
+    performs I/O.
+
+    Invariants the moves keep: each queue's ``on_queue``/``idle`` counts match its members'
+    statuses; ``pool`` holds exactly the routable members; an interaction sits in at most one
+    of its queue's ``waiting``/``undialed`` heaps or its owner's ``owned``; ``timers`` mirrors
+    the ``StartTimer``/``CancelTimer`` effects; ``dials`` maps each dial in progress to its
+    interaction, and an interaction has at most one (R-CF-9)."""
+
     def __init__(
         self, *, rng: random.Random, pacing_table: PacingTable, pacing_tick_seconds: float
     ) -> None:
@@ -83,18 +98,22 @@ class Core:
 
     # --- lookups that raise ---------------------------------------------------------------------
     def queue(self, queue_id: QueueId) -> QueueState:
+        """The queue ``queue_id``; raises ``UnknownQueue`` (field ``queueId``) if there is none."""
         try:
             return self.queues[queue_id]
         except KeyError:
             raise UnknownQueue(f"no queue {queue_id}", field="queueId") from None
 
     def agent(self, agent_id: AgentId) -> AgentState:
+        """The agent ``agent_id``; raises ``UnknownAgent`` (field ``agentId``) if there is none."""
         try:
             return self.agents[agent_id]
         except KeyError:
             raise UnknownAgent(f"no agent {agent_id}", field="agentId") from None
 
     def interaction(self, interaction_id: InteractionId) -> Interaction:
+        """The active interaction ``interaction_id``; raises ``UnknownInteraction`` if it never
+        existed or has ended."""
         try:
             return self.interactions[interaction_id]
         except KeyError:
@@ -102,18 +121,25 @@ class Core:
 
     # --- effects and timers ---------------------------------------------------------------------
     def emit(self, effect: Effect) -> None:
+        """Append ``effect`` to this event's output; the shell performs orders in this order."""
         self.out.append(effect)
 
     def next_seq(self) -> int:
+        """A number higher than any before: breaks ties between equal keys so that replays
+        order the same way (queue arrival for ``PriorityOnly``, R-O-1; agents idle since the
+        same instant)."""
         self._seq += 1
         return self._seq
 
     def start_timer(self, kind: TimerKind, subject: str, at: float) -> None:
+        """Start (or restart) the timer ``(kind, subject)`` to fire at ``at`` (epoch seconds)."""
         key = TimerKey(kind, subject)
         self.timers[key] = at
         self.emit(StartTimer(key, at))
 
     def cancel_timer(self, kind: TimerKind, subject: str) -> None:
+        """Stop the timer ``(kind, subject)``; nothing happens (and nothing is emitted) if it
+        is not running."""
         key = TimerKey(kind, subject)
         if self.timers.pop(key, None) is not None:
             self.emit(CancelTimer(key))
@@ -128,6 +154,8 @@ class Core:
         end_reason: EndReason | None = None,
         wrapup_code: str | None = None,
     ) -> None:
+        """Move ``interaction`` to ``state`` and report it (``InteractionChanged``) with the
+        agent, outcome, end reason and wrap-up code the timeline and the store need."""
         interaction.state = state
         self.emit(
             InteractionChanged(
@@ -194,6 +222,9 @@ class Core:
         at: float | None = None,
         **details: Any,
     ) -> Segment | None:
+        """End the open segment of the communication ``(purpose, agent_id, media)`` at ``at``
+        (default ``now``) with ``how`` and ``details`` (outcome, SIP code, dial id, …), and
+        report it. Returns the closed segment, or None if none was open."""
         segment = interaction.open.pop((purpose, agent_id, media), None)
         if segment is None:
             return None
@@ -208,6 +239,7 @@ class Core:
         media: MediaType,
         agent: AgentId | None = None,
     ) -> SegmentType | None:
+        """The type of the communication's open segment, or None if none is open."""
         segment = interaction.open.get((purpose, agent, media))
         return segment.type if segment else None
 
@@ -232,16 +264,23 @@ class Core:
 
     @staticmethod
     def count_status(queue: QueueState, status: RoutingStatus, sign: int) -> None:
+        """Add ``sign`` (+1 or -1) to the queue's counts for an agent in ``status``: on queue
+        unless off queue, idle only when idle (R-CF-2's ``A`` and idle agents)."""
         if status is not RoutingStatus.OFF_QUEUE:
             queue.on_queue += sign
         if status is RoutingStatus.IDLE:
             queue.idle += sign
 
     def count_member(self, queue: QueueState, agent: AgentState, sign: int) -> None:
+        """Count ``agent`` into (+1) or out of (-1) ``queue`` as it joins or leaves; the queue
+        is evaluated again."""
         self.count_status(queue, agent.status, sign)
         self.dirty_queues[queue.id] = None
 
     def refresh_pool(self, agent: AgentState) -> None:
+        """Put ``agent`` in its queues' pools at its current key (load, idle since: the
+        longest-idle first, R-AF-1) if it is routable, else take it out. A routable agent is
+        marked for routing."""
         if agent.routable:
             key = (agent.load, agent.available_since, self.next_seq())
             for queue_id in agent.queues:
@@ -296,6 +335,9 @@ class Core:
         self.place_in_queue(queue, interaction)
 
     def place_in_queue(self, queue: QueueState, interaction: Interaction) -> None:
+        """Push an interaction that has its key into the right order: a callback of a
+        customer-first queue waits for the dialer (``undialed``), anything else for an agent
+        (``waiting``)."""
         assert interaction.key is not None
         if interaction.media is MediaType.CALLBACK and queue.settings.customer_first:
             queue.undialed.push(interaction.id, interaction.key)
@@ -304,6 +346,8 @@ class Core:
         self.dirty_queues[queue.id] = None
 
     def remove_from_queues(self, interaction: Interaction) -> None:
+        """Take ``interaction`` out of its queue's orders and its owner's owned callbacks;
+        nothing happens where it was not."""
         queue = self.queues[interaction.queue_id]
         queue.waiting.remove(interaction.id)
         if queue.undialed.remove(interaction.id):

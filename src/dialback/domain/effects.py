@@ -23,12 +23,18 @@ from dialback.domain.pacing import PacingDecision
 
 @dataclass(frozen=True, slots=True)
 class StartTimer:
+    """Fire ``TimerFired(key, at)`` at ``at`` (seconds since the epoch). Starting a key that is
+    already running replaces it: one timer per key."""
+
     key: TimerKey
     at: float
 
 
 @dataclass(frozen=True, slots=True)
 class CancelTimer:
+    """Stop the timer ``key``. A shell may miss the cancel: a late ``TimerFired`` for it is
+    ignored by the engine."""
+
     key: TimerKey
 
 
@@ -69,6 +75,9 @@ class PlaceCall:
 
 @dataclass(frozen=True, slots=True)
 class CancelCall:
+    """Hang up the dial ``dial_id`` still in progress (its callback was disconnected, R-C-5).
+    The ``DialCompleted`` that still comes back for it is ignored."""
+
     dial_id: DialId
 
 
@@ -84,17 +93,26 @@ class ConnectToAgent:
 
 @dataclass(frozen=True, slots=True)
 class TransferToFlow:
+    """R-CF-5, R-CF-6: hand the answered customer to the flow ``flow_id``; dialback's part
+    of the conversation ends with it."""
+
     interaction_id: InteractionId
     flow_id: str
 
 
 @dataclass(frozen=True, slots=True)
 class HangUpCustomer:
+    """Disconnect the customer's voice leg: the agent hung up, or the reaction to live voice
+    or an answering machine is ``HangUp`` (R-CF-5, R-CF-6)."""
+
     interaction_id: InteractionId
 
 
 @dataclass(frozen=True, slots=True)
 class RecordPacingDecision:
+    """R-CF-4: store one customer-first dispatch evaluation, dialed or not, with its
+    inputs and reason."""
+
     decision: PacingDecision
 
 

@@ -29,22 +29,37 @@ class DialbackError(Exception):
 
 # --- bad input (HTTP 422 in the API) ------------------------------------------------------------
 class InvalidInput(DialbackError):
+    """A request or setting that is not acceptable as written; ``field`` names the part at
+    fault. Subclasses say why; this base is raised as is only for a bad value no subclass fits."""
+
     code = "invalid_input"
 
 
 class MissingField(InvalidInput):
+    """A value that must be present is absent (a flow for ``TransferToFlow``, a wrap-up
+    code)."""
+
     code = "missing_field"
 
 
 class UnknownField(InvalidInput):
+    """A field that neither Genesys' model nor dialback knows (SPEC §2): a typo never passes
+    silently."""
+
     code = "unknown_field"
 
 
 class InvalidType(InvalidInput):
+    """A value of the wrong JSON type: a string for a number, a fraction or a boolean for an
+    integer, a list for an object."""
+
     code = "invalid_type"
 
 
 class ValueOutOfRange(InvalidInput):
+    """A number outside its allowed range (SPEC §2's table, R-C-3's owned-callback delay).
+    Refused, never clamped to the nearest end."""
+
     code = "value_out_of_range"
 
 
@@ -61,22 +76,36 @@ class InvalidText(InvalidInput):
 
 
 class InvalidChoice(InvalidInput):
+    """A value outside a closed set (a mode, a reaction, a status); the message lists the
+    allowed values."""
+
     code = "invalid_choice"
 
 
 class InvalidPhoneNumber(InvalidInput):
+    """R-C-1: a callback or caller-ID number that cannot be read as E.164 (with
+    ``countryCode`` for a national form); ``field`` is the number's place, e.g.
+    ``callbackNumbers[1]``."""
+
     code = "invalid_phone_number"
 
 
 class ScheduledTooFarAhead(InvalidInput):
+    """R-C-2: a callback scheduled more than 30 days ahead."""
+
     code = "scheduled_time_too_far_ahead"
 
 
 class OwnedCallbacksDisabled(InvalidInput):
+    """R-C-3: an owned callback asked of a queue without
+    ``enableAgentOwnedCallbacks``."""
+
     code = "agent_owned_callbacks_disabled"
 
 
 class InvalidOwnedCallback(InvalidInput):
+    """R-C-3: an owned callback without exactly one scored agent."""
+
     code = "invalid_owned_callback"
 
 
@@ -87,40 +116,62 @@ class SettingsConflict(InvalidInput):
 
 
 class CustomerFirstWithVoicemail(SettingsConflict):
+    """R-Q-2: ``CustomerFirst`` on a queue with ``voicemailEnabled``; ``field`` is the
+    setting the later write turned on."""
+
     code = "customer_first_with_voicemail"
 
 
 class CustomerFirstWithPreviewCampaign(SettingsConflict):
+    """R-Q-2: ``CustomerFirst`` on a queue that a preview campaign uses; ``field`` is
+    the setting the later write turned on."""
+
     code = "customer_first_with_preview_campaign"
 
 
 # --- references to things that do not exist (HTTP 404) -------------------------------------------
 class NotFound(DialbackError):
+    """A reference to something that does not exist (or no longer does)."""
+
     code = "not_found"
 
 
 class UnknownQueue(NotFound):
+    """A queue id that no ``QueueConfigured`` created; ``field`` is where the id was given."""
+
     code = "queue_not_found"
 
 
 class UnknownAgent(NotFound):
+    """An agent (user) id that no ``AgentRegistered`` created."""
+
     code = "agent_not_found"
 
 
 class UnknownInteraction(NotFound):
+    """No active interaction with that id: it never existed or it has ended (ended
+    interactions leave the engine's state)."""
+
     code = "interaction_not_found"
 
 
 class UnknownDial(NotFound):
+    """A dial event (``DialRang``, ``DialCompleted``) for a dial that is not in progress."""
+
     code = "dial_not_found"
 
 
 # --- the request does not fit the current state (HTTP 409) ---------------------------------------
 class StateConflict(DialbackError):
+    """A well-formed request that the current state does not allow; the state is left
+    unchanged."""
+
     code = "state_conflict"
 
 
 class DuplicateId(StateConflict):
+    """An agent or interaction created with an id already in use."""
+
     code = "duplicate_id"
 
 
@@ -132,18 +183,29 @@ class CallbackAlreadyConnected(StateConflict):
 
 
 class InteractionEnded(StateConflict):
+    """The interaction is past the step the request needs: a call no longer waiting
+    cannot become a callback (R-C-6), no customer is on the line to hang up."""
+
     code = "interaction_ended"
 
 
 class NotOfferedToAgent(StateConflict):
+    """An agent accepted an interaction that is not alerting that agent (R-AF-1)."""
+
     code = "not_offered_to_agent"
 
 
 class AgentNotHandling(StateConflict):
+    """An agent acted on an interaction it does not hold, or in a way its media does
+    not allow (dialing a voice call, ending a voice call as a callback)."""
+
     code = "agent_not_handling_interaction"
 
 
 class DialInProgress(StateConflict):
+    """R-CF-9: a callback is already being dialed or on a call, so no second dial,
+    reschedule or end may start now."""
+
     code = "dial_in_progress"
 
 

@@ -19,6 +19,9 @@ from dialback.domain.settings import QueueSettings
 
 
 class TimerKind(Closed):
+    """What a timer is for; the subject of its ``TimerKey`` says which interaction (or queue,
+    for ``PACING_TICK``)."""
+
     CALLBACK_DUE = "callback_due"  # a scheduled callback or a retry comes due
     ALERT_TIMEOUT = "alert_timeout"  # R-AF-1
     AUTO_DIAL = "auto_dial"  # R-AF-2
@@ -46,6 +49,9 @@ class QueueConfigured:
 
 @dataclass(frozen=True, slots=True)
 class AgentRegistered:
+    """A new agent, off queue and in no queue yet. Refused with ``DuplicateId`` for a known
+    id, ``InvalidInput`` for a capacity below 1."""
+
     agent_id: AgentId
     capacity: int = 1  # interactions held at once, alerts and after-call work included
     name: str = ""  # for people; the engine does not use it
@@ -54,18 +60,28 @@ class AgentRegistered:
 
 @dataclass(frozen=True, slots=True)
 class AgentJoinedQueue:
+    """The agent became a member of the queue (nothing happens if it already was); it
+    counts in the queue's on-queue and idle agents from now (R-CF-2)."""
+
     agent_id: AgentId
     queue_id: QueueId
 
 
 @dataclass(frozen=True, slots=True)
 class AgentLeftQueue:
+    """The agent is no longer a member of the queue (nothing happens if it was not); what
+    it holds stays with it."""
+
     agent_id: AgentId
     queue_id: QueueId
 
 
 @dataclass(frozen=True, slots=True)
 class AgentPresenceChanged:
+    """The agent went on or off queue. Going off queue withdraws its alerts without
+    blame (the interactions keep their places, R-O-3) and releases a reservation (R-CF-10);
+    either way a not-responding agent is cleared."""
+
     agent_id: AgentId
     presence: Presence
 
@@ -79,6 +95,10 @@ class AgentWentIdle:
 
 @dataclass(frozen=True, slots=True)
 class CallbackRequested:
+    """A validated callback request (SPEC §3) was accepted: due now it enters its queue
+    (R-O-2), later it waits for its time. Refused with ``DuplicateId`` for a known id,
+    ``UnknownQueue`` or ``UnknownAgent`` for an owner that does not exist."""
+
     callback_id: InteractionId
     conversation_id: ConversationId
     request: CallbackRequest
@@ -122,6 +142,9 @@ class CustomerHungUp:
 
 @dataclass(frozen=True, slots=True)
 class AlertAccepted:
+    """The agent answered the alert (R-AF-1): a voice call is put through, a callback is
+    the agent's to dial (R-AF-2). Refused with ``NotOfferedToAgent`` unless it alerts that agent."""
+
     agent_id: AgentId
     interaction_id: InteractionId
 
@@ -145,18 +168,26 @@ class DialRang:
 
 @dataclass(frozen=True, slots=True)
 class CallHeld:
+    """The agent put the customer on hold (``tHeld``); holding twice changes nothing. Refused
+    with ``AgentNotHandling`` unless the agent is on a call with the customer."""
+
     agent_id: AgentId
     interaction_id: InteractionId
 
 
 @dataclass(frozen=True, slots=True)
 class CallResumed:
+    """The agent took the customer off hold; resuming a call not held changes nothing."""
+
     agent_id: AgentId
     interaction_id: InteractionId
 
 
 @dataclass(frozen=True, slots=True)
 class DialCompleted:
+    """Call progress analysis ended the dial with ``result`` (SPEC §5). One for a dial
+    the engine cancelled is ignored; one for an unknown dial is refused with ``UnknownDial``."""
+
     dial_id: DialId
     result: DialResult
 
@@ -179,6 +210,10 @@ class AgentEndedCallback:
 
 @dataclass(frozen=True, slots=True)
 class WrapUpCompleted:
+    """The agent ended after-call work on the interaction with wrap-up ``code``
+    (R-AF-4); the interaction ends if it was waiting for that. Refused with ``AgentNotHandling``
+    unless the agent is wrapping it up."""
+
     agent_id: AgentId
     interaction_id: InteractionId
     code: str

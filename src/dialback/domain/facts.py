@@ -33,6 +33,9 @@ class DialResolved:
 
 @dataclass(frozen=True, slots=True)
 class AgentStatusChanged:
+    """An agent's routing status (SPEC §1) changed, for dashboards and the agent desktop;
+    reported once per change, whatever caused it."""
+
     agent_id: AgentId
     status: RoutingStatus
 

@@ -116,18 +116,24 @@ class Visit:
 
     @property
     def start(self) -> float:
+        """When the visit began: the start of its first ``interact`` (the queue entry)."""
         return self.segments[0].start
 
     @property
     def last(self) -> Segment:
+        """The visit's latest segment; the one that ended it once ``ended``."""
         return self.segments[-1]
 
     @property
     def ended(self) -> bool:
+        """Whether the visit is over: its last segment closed in a way that ends a visit
+        (``VISIT_ENDS``: answered, abandoned, flowed out, …), not a retry's pause."""
         return self.last.end is not None and self.last.how_ended in VISIT_ENDS
 
     @property
     def wait(self) -> float:
+        """Seconds spent waiting in the queue: the closed ``interact`` segments only (a
+        retry's ``scheduled`` time inside the visit does not count)."""
         return sum(s.duration for s in self.segments if s.type is SegmentType.INTERACT and s.end)
 
 
@@ -306,6 +312,8 @@ def _latest(times: Sequence[float], before: float) -> float:
 
 # --- aggregation --------------------------------------------------------------------------------
 class GroupBy(Closed):
+    """The keys aggregates can be grouped by (R-M-3), with Genesys' names as values."""
+
     QUEUE = "queueId"
     MEDIA = "mediaType"
     AGENT = "userId"
@@ -323,6 +331,7 @@ class Stats:
     max: float = -math.inf
 
     def add(self, value: float) -> None:
+        """Count one observation of ``value``."""
         self.count += 1
         self.sum += value
         self.min = min(self.min, value)
@@ -330,11 +339,15 @@ class Stats:
 
     @property
     def mean(self) -> float:
+        """``sum / count``; 0.0 when nothing was counted."""
         return self.sum / self.count if self.count else 0.0
 
 
 @dataclass(slots=True)
 class AggregateRow:
+    """The stats of each metric for one group (pairs of key and value) in one interval
+    [``interval_start``, ``interval_end``), epoch seconds."""
+
     group: tuple[tuple[GroupBy, str], ...]
     interval_start: float
     interval_end: float
@@ -384,6 +397,9 @@ def totals(found: Iterable[Observation]) -> dict[str, Stats]:
 # --- the stitched record (R-M-5) ----------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class DialRecord:
+    """One dial in a stitched record (R-M-5): from ``dialing`` to the segment carrying its
+    outcome, epoch seconds."""
+
     dial_id: DialId | None
     start: float
     end: float
@@ -413,6 +429,11 @@ class StitchedRecord:
 
 
 def stitch(conversation: Conversation) -> StitchedRecord:
+    """R-M-5: the conversation's stitched record. Gross wait runs from the first queue
+    entry to the first agent connect, net wait from the last entry before it; the greeting end
+    is the latest one a dial reported. ``ended`` is None while any segment is open. Expects a
+    conversation with at least one segment."""
+
     segments = sorted(conversation.segments(), key=lambda s: (s.start, s.end or math.inf))
     acd = [s for s in segments if s.purpose is Purpose.ACD and s.type is SegmentType.INTERACT]
     talks = [s for s in segments if s.purpose is Purpose.AGENT and s.type is SegmentType.INTERACT]

@@ -19,6 +19,9 @@ DialId = NewType("DialId", str)
 
 
 class Presence(Closed):
+    """Whether an agent takes interactions (SPEC §1); Genesys' other presences (away,
+    break, …) all arrive as ``OFF_QUEUE``."""
+
     ON_QUEUE = "on_queue"
     OFF_QUEUE = "off_queue"
 
@@ -33,6 +36,9 @@ class RoutingStatus(Closed):
 
 
 class MediaType(Closed):
+    """The kind of an interaction or communication: a live ``VOICE`` call (an inbound call,
+    or a customer-first callback after conversion, R-CF-5) or a ``CALLBACK`` request."""
+
     VOICE = "voice"
     CALLBACK = "callback"
 

@@ -83,6 +83,7 @@ class IndexedHeap(Generic[K, P]):
         return None
 
     def pop(self) -> K | None:
+        """Remove and return the first item; None when empty."""
         head = self.peek()
         if head is None:
             return None
@@ -91,6 +92,7 @@ class IndexedHeap(Generic[K, P]):
         return head[0]
 
     def priority_of(self, item: K) -> P | None:
+        """The priority ``item`` is held at, or None if it is not here."""
         return self._live.get(item)
 
     def _compact(self) -> None:

@@ -21,6 +21,9 @@ from dialback.domain.settings import PacingTrigger
 
 @dataclass(frozen=True, slots=True)
 class PacingRow:
+    """One row of the R-CF-1 table: a pacing modifier (1..10), its multiplier (a probability
+    in (0, 1]) and the fewest on-queue agents for which every evaluation may dial."""
+
     modifier: float
     multiplier: float
     minimum_agents: int
@@ -30,7 +33,9 @@ class PacingRow:
 class PacingTable:
     """Rows of (pacing modifier, multiplier, minimum agents for guaranteed dispatch), sorted by
     modifier. A modifier between two rows takes the multiplier interpolated linearly between
-    them (Genesys accepts fractional modifiers such as 1.5)."""
+    them (Genesys accepts fractional modifiers such as 1.5). Raises ``InvalidInput`` for no
+    rows or modifiers not strictly increasing, ``ValueOutOfRange`` for a multiplier outside
+    (0, 1]."""
 
     rows: tuple[PacingRow, ...]
 
@@ -54,7 +59,9 @@ class PacingTable:
     @staticmethod
     def from_rows(rows: Sequence[Mapping[str, object]]) -> PacingTable:
         """Build a table from ``[{"modifier": 1, "multiplier": 0.1}, ...]`` (the minimum agents
-        follow from the multiplier and are checked if given)."""
+        follow from the multiplier and are checked if given). Raises ``InvalidType`` for a
+        modifier or multiplier that is not a number, ``ValueOutOfRange`` for a multiplier
+        outside (0, 1], ``InvalidInput`` for wrong minimum agents; ``field`` is ``rows[i]``."""
         built = []
         for i, raw in enumerate(rows):
             modifier, multiplier = raw.get("modifier"), raw.get("multiplier")
@@ -72,6 +79,13 @@ class PacingTable:
         return PacingTable(tuple(built))
 
     def multiplier(self, modifier: float) -> float:
+        """R-CF-1: the multiplier for a queue's ``pacingModifier``, interpolated linearly
+        between the two rows around it; below the first row or above the last, that row's.
+
+        >>> table = PacingTable.default()
+        >>> table.multiplier(3), round(table.multiplier(1.5), 9), table.multiplier(0.5)
+        (0.3, 0.15, 0.1)
+        """
         mods = [row.modifier for row in self.rows]
         if modifier <= mods[0]:
             return self.rows[0].multiplier
@@ -161,6 +175,7 @@ class PacingDecision:
 
     @property
     def dialed(self) -> bool:
+        """Whether this evaluation dialed the callback it considered."""
         return self.reason is Reason.DIALED
 
 

@@ -115,6 +115,10 @@ def offer(core: Core, interaction: Interaction, agent: AgentState) -> None:
 
 
 def accept(core: Core, agent: AgentState, interaction: Interaction) -> None:
+    """R-AF-1, R-AF-2: ``agent`` answered the alert. The queue visit ends answered; a voice
+    call is put through at once, a callback becomes the agent's to dial (with auto-dial after
+    ``autoDialDelaySeconds`` when enabled). An owned callback stops waiting for its owner."""
+
     core.cancel_timer(TimerKind.ALERT_TIMEOUT, interaction.id)
     core.cancel_timer(TimerKind.OWNERSHIP_EXPIRY, interaction.id)
     interaction.owned_pending = False
@@ -151,6 +155,9 @@ def alert_timed_out(core: Core, interaction: Interaction) -> None:
 
 
 def return_to_queue(core: Core, interaction: Interaction) -> None:
+    """Put an interaction taken back from an agent in its queue with its place (R-O-3), or
+    expire it if its ownership window closed while it alerted its owner (R-OW-2)."""
+
     deadline = interaction.ownership_deadline
     if interaction.owned_pending and deadline is not None and core.now >= deadline:
         _expire_ownership(core, interaction)  # it expired while alerting its owner

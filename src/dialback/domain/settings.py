@@ -28,6 +28,10 @@ from dialback.domain.limits import MAX_PRIORITY
 
 
 class CallbackMode(Closed):
+    """Who is called first (R-Q-1): ``AGENT_FIRST`` offers the callback to an agent who
+    then dials (SPEC §6); ``CUSTOMER_FIRST`` lets the dialer call the customer and routes the
+    answered call (SPEC §7)."""
+
     AGENT_FIRST = "AgentFirst"
     CUSTOMER_FIRST = "CustomerFirst"
 
@@ -55,6 +59,9 @@ class DeliveryMode(Closed):
 
 
 class ScoringMethod(Closed):
+    """R-O-1: how waiting interactions are ordered: priority then queue entry time, or
+    ``PRIORITY_ONLY`` with ties broken by arrival."""
+
     TIMESTAMP_AND_PRIORITY = "TimestampAndPriority"
     PRIORITY_ONLY = "PriorityOnly"
 
@@ -93,7 +100,9 @@ def _check_ranges(obj: object) -> None:
 
 @dataclass(frozen=True, slots=True)
 class ServiceLevel:
-    """``percentage`` of interactions answered within ``duration_ms``."""
+    """The service-level goal: a ``percentage`` (a fraction, 0..1) of interactions answered
+    within ``duration_ms`` milliseconds (at least 1000); ``oServiceLevel`` (R-M-3) is measured
+    against it. Raises ``ValueOutOfRange`` outside those ranges."""
 
     percentage: float = 0.8
     duration_ms: int = 20_000
@@ -104,7 +113,9 @@ class ServiceLevel:
 
 @dataclass(frozen=True, slots=True)
 class CallbackSettings:
-    """``mediaSettings.callback`` of a queue."""
+    """``mediaSettings.callback`` of a queue, with SPEC §2's defaults; delays and timeouts
+    in seconds. Raises ``ValueOutOfRange`` for a value outside its range (``RANGES``; never
+    clamped) and ``MissingField`` for ``TransferToFlow`` without its flow."""
 
     mode: CallbackMode = CallbackMode.AGENT_FIRST  # R-Q-1
     pacing_modifier: float = 10
@@ -136,6 +147,10 @@ class CallbackSettings:
 
 @dataclass(frozen=True, slots=True)
 class AgentOwnedRouting:
+    """``agentOwnedRouting`` of a queue (SPEC §8, R-C-3): whether agents may own callbacks,
+    how far ahead an owned callback may be scheduled (hours, 1..720) and how long it waits for
+    its owner (hours, 1..168). Raises ``ValueOutOfRange`` for an hour count out of range."""
+
     enable_agent_owned_callbacks: bool = False
     max_owned_callback_delay_hours: int = 168
     max_owned_callback_hours: int = 24
@@ -147,7 +162,9 @@ class AgentOwnedRouting:
 
 @dataclass(frozen=True, slots=True)
 class QueueSettings:
-    """Every setting of a queue that dialback uses. Construction validates ranges and R-Q-2."""
+    """Every setting of a queue that dialback uses. Construction validates, whoever
+    constructs: the parts check their ranges, and R-Q-2 conflicts raise
+    ``CustomerFirstWithVoicemail`` or ``CustomerFirstWithPreviewCampaign``."""
 
     name: str = ""
     callback: CallbackSettings = field(default_factory=CallbackSettings)
@@ -169,6 +186,7 @@ class QueueSettings:
 
     @property
     def customer_first(self) -> bool:
+        """Whether the queue's callbacks are customer-first (``mode`` ``CustomerFirst``)."""
         return self.callback.mode is CallbackMode.CUSTOMER_FIRST
 
     def script_for(self, callback_script_id: str | None) -> str | None:
@@ -455,7 +473,8 @@ def update_queue(current: QueueSettings, body: object) -> QueueSettings:
 
 
 def parse_queue(body: object) -> QueueSettings:
-    """Read a new queue's settings from a Genesys-shaped body; absent fields take defaults."""
+    """Read a new queue's settings from a Genesys-shaped body; absent fields take SPEC §2's
+    defaults. Raises as ``update_queue`` does."""
     return update_queue(QueueSettings(), body)
 
 

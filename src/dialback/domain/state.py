@@ -31,6 +31,11 @@ AgentKey = tuple[int, float, int]
 
 @dataclass(slots=True, eq=False)
 class Interaction:
+    """One routable item the engine holds (SPEC §1): a live voice call or a callback, from
+    the moment it is created until it ends (then it leaves ``Core.interactions``). Mutable: the
+    engine changes it in place. Its ``key`` (its place, R-O-1) is fixed when it first enters a
+    queue and kept through dials, retries and re-offers (R-O-3)."""
+
     id: InteractionId
     conversation_id: ConversationId
     queue_id: QueueId
@@ -59,10 +64,12 @@ class Interaction:
 
     @property
     def owner(self) -> AgentId | None:
+        """R-OW-1: the agent that owns this callback, if any (from its request)."""
         return self.request.owner if self.request else None
 
     @property
     def preferred(self) -> tuple[AgentId, ...]:
+        """R-OW-3: the agents tried first, in the request's order (none for a voice call)."""
         return self.request.preferred_agents if self.request else ()
 
     @property
@@ -74,6 +81,10 @@ class Interaction:
 
 @dataclass(slots=True, eq=False)
 class AgentState:
+    """An agent as routing sees it: presence, queues, what it holds (``work``: alerting or
+    connected; ``acw``: wrap-ups) and the callbacks it owns. ``load`` counts against
+    ``capacity``; the wrap-up segments outlive the interactions they belong to."""
+
     id: AgentId
     capacity: int
     presence: Presence = Presence.OFF_QUEUE
@@ -88,10 +99,14 @@ class AgentState:
 
     @property
     def load(self) -> int:
+        """Interactions held now: alerts, connected ones, wrap-ups, plus one for a reservation
+        (R-CF-10). An agent is routable only while this is below ``capacity``."""
         return len(self.work) + len(self.acw) + (self.reserved_for is not None)
 
     @property
     def status(self) -> RoutingStatus:
+        """The routing status of SPEC §1: off queue, else not responding, else idle when it
+        holds nothing (``load`` 0), else interacting."""
         if self.presence is Presence.OFF_QUEUE:
             return RoutingStatus.OFF_QUEUE
         if self.not_responding:
@@ -111,6 +126,10 @@ class AgentState:
 
 @dataclass(slots=True, eq=False)
 class QueueState:
+    """A queue's live state: its settings, the two orders of waiting interactions (agents'
+    and the dialer's), the pool of routable members, and the counts pacing reads (R-CF-2:
+    ``on_queue``, ``idle``, ``outstanding`` dials). Mutable: the engine keeps it current."""
+
     id: QueueId
     settings: QueueSettings
     waiting: IndexedHeap[InteractionId, QueueKey] = field(default_factory=IndexedHeap)

@@ -39,6 +39,9 @@ from dialback.domain.model import (
 
 
 class Purpose(Closed):
+    """The participant a communication belongs to, as Genesys names it (see the module's
+    list of who owns which segments)."""
+
     CUSTOMER = "customer"
     ACD = "acd"
     DIALER = "dialer"
@@ -172,15 +175,20 @@ class Segment:
 
     @property
     def disconnect_type(self) -> str | None:
+        """Genesys' ``disconnectType`` for how the segment ended (``DISCONNECT_TYPES``); None
+        while open or when it ended without one."""
         return DISCONNECT_TYPES[self.how_ended] if self.how_ended else None
 
     @property
     def duration(self) -> float:
+        """Seconds from start to end. Only for a closed segment (asserts ``end`` is set)."""
         assert self.end is not None, "an open segment has no duration yet"
         return self.end - self.start
 
     @property
     def communication_key(self) -> CommunicationKey:
+        """(purpose, agent, media): the communication the segment belongs to within its
+        conversation; at most one segment per key is open at a time."""
         return (self.purpose, self.agent_id, self.media)
 
 
@@ -189,6 +197,8 @@ CommunicationKey = tuple[Purpose, AgentId | None, MediaType]
 
 @dataclass
 class Communication:
+    """One participant's communication in one medium, its segments in the order opened."""
+
     purpose: Purpose
     agent_id: AgentId | None
     media: MediaType
@@ -197,25 +207,35 @@ class Communication:
 
 @dataclass
 class Conversation:
+    """One customer contact (SPEC §1) as the timeline knows it: its communications by
+    (purpose, agent, media)."""
+
     id: ConversationId
     communications: dict[CommunicationKey, Communication] = field(default_factory=dict)
 
     def segments(self) -> Iterator[Segment]:
+        """Every segment of every communication, communication by communication."""
         for communication in self.communications.values():
             yield from communication.segments
 
     def of(self, purpose: Purpose, media: MediaType, agent: AgentId | None = None) -> list[Segment]:
+        """A copy of the segments of one communication; empty if it has none."""
         found = self.communications.get((purpose, agent, media))
         return list(found.segments) if found else []
 
 
 @dataclass(frozen=True, slots=True)
 class SegmentOpened:
+    """Fact: a segment started (``end`` None). Folded by ``Timeline``."""
+
     segment: Segment
 
 
 @dataclass(frozen=True, slots=True)
 class SegmentClosed:
+    """Fact: a segment ended; ``segment`` is the closed copy of the one opened, with the same
+    start, type and communication."""
+
     segment: Segment
 
 
@@ -227,6 +247,8 @@ class Timeline:
         self.conversations: dict[ConversationId, Conversation] = {}
 
     def apply(self, effects: Iterable[object]) -> None:
+        """Fold the segment facts among ``effects`` (anything else is skipped), in order. A
+        close whose open was never seen (before this timeline started) is kept as it is."""
         for effect in effects:
             if isinstance(effect, SegmentOpened):
                 self._communication(effect.segment).segments.append(effect.segment)

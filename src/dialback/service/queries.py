@@ -12,17 +12,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from dialback.domain.errors import UnknownQueue
+from dialback.domain.events import TimerKey, TimerKind
 from dialback.domain.model import (
     AgentId,
     ConversationId,
     InteractionId,
     MediaType,
+    Outcome,
     QueueId,
     RoutingStatus,
     State,
 )
+from dialback.domain.pacing import PacingRow
 from dialback.domain.settings import QueueSettings
-from dialback.domain.timeline import Conversation
+from dialback.domain.state import Interaction
+from dialback.domain.timeline import Conversation, SegmentType
 from dialback.service.runtime import Runtime
 from dialback.store.repository import Reader
 
@@ -62,6 +66,89 @@ class Gauges:
     waiting: dict[QueueId, int]
     dials_in_progress: int
     agents_by_status: dict[RoutingStatus, int]
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedInteraction:
+    """One interaction of a queue as a supervisor sees it. ``position`` counts those still
+    waiting for an agent or a dial (1 is next); None once an agent has it or while it is
+    scheduled. ``customer_first`` says the dialer (not an agent) calls the customer;
+    ``converted`` that a customer-first callback was answered and is now a voice interaction."""
+
+    id: InteractionId
+    conversation_id: ConversationId
+    position: int | None
+    entry_time: float | None
+    priority: int
+    media: MediaType
+    customer_first: bool
+    converted: bool
+    state: State
+    agent_id: AgentId | None
+    numbers: tuple[str, ...]
+    user_name: str | None
+    scheduled_time: float | None
+    attempts: int
+    last_outcome: Outcome | None
+    owner: AgentId | None
+
+
+@dataclass(frozen=True, slots=True)
+class PacingNow:
+    """Customer-first pacing of a queue at this moment (R-CF-2): ``cap_expected`` is
+    multiplier x on-queue agents, ``last_cap`` the cap drawn at the last evaluation."""
+
+    modifier: float
+    multiplier: float
+    on_queue: int
+    idle: int
+    cap_expected: float
+    last_cap: int
+    outstanding: int
+    reserved: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    id: QueueId
+    settings: QueueSettings
+    interactions: tuple[QueuedInteraction, ...]
+    agents: tuple[LiveAgent, ...]
+    pacing: PacingNow
+
+
+@dataclass(frozen=True, slots=True)
+class DeskItem:
+    """An interaction on an agent's desk: alerting (``alert_until`` is the alert's deadline),
+    connected, being dialed, or in after-call work. ``script_id`` follows R-Q-3."""
+
+    id: InteractionId
+    conversation_id: ConversationId
+    queue_id: QueueId
+    media: MediaType
+    state: State
+    customer_first: bool
+    numbers: tuple[str, ...]
+    number_index: int
+    user_name: str | None
+    owner: AgentId | None
+    on_call: bool
+    held: bool
+    ringing: bool
+    attempts: int
+    last_outcome: Outcome | None
+    alert_until: float | None
+    script_id: str | None
+    caller_number: str | None
+
+
+def _order(i: Interaction) -> tuple[bool, tuple[int, float, int]]:
+    """Queue order: placed interactions by their key (R-O-1); those not placed yet (scheduled)
+    after them, by their due time."""
+    if i.key is not None:
+        return False, i.key
+    due = i.request.scheduled_time if i.request and i.request.scheduled_time else 0.0
+    return True, (-i.priority, due, 0)
 
 
 class Queries:
@@ -114,7 +201,104 @@ class Queries:
             found.reserved_for,
         )
 
+    def queue_ids(self) -> list[QueueId]:
+        """Every queue the engine knows, in the order they were configured."""
+        return list(self._runtime.engine.queues)
+
+    def queue_snapshot(self, queue_id: QueueId) -> QueueSnapshot:
+        """The queue now: its live interactions in queue order (R-O-1; scheduled ones last, by
+        due time), its member agents, and customer-first pacing. Raises ``UnknownQueue``."""
+        engine = self._runtime.engine
+        queue = engine.queues.get(queue_id)
+        if queue is None:
+            raise UnknownQueue(f"no queue {queue_id}")
+        mine = [i for i in engine.interactions.values() if i.queue_id == queue_id]
+        mine.sort(key=_order)
+        rows, position = [], 0
+        for i in mine:
+            counted = i.state in (State.WAITING, State.DIALING, State.ALERTING)
+            position += counted
+            rows.append(
+                QueuedInteraction(
+                    i.id,
+                    i.conversation_id,
+                    position if counted else None,
+                    i.entry_time,
+                    i.priority,
+                    i.media,
+                    engine.customer_first(i),
+                    i.converted,
+                    i.state,
+                    i.agent_id,
+                    i.request.numbers if i.request else (),
+                    i.request.user_name if i.request else None,
+                    i.request.scheduled_time if i.request else None,
+                    i.attempts,
+                    i.last_outcome,
+                    i.owner,
+                )
+            )
+        agents = tuple(a for m in queue.members if (a := self.agent(m)) is not None)
+        modifier = queue.settings.callback.pacing_modifier
+        multiplier = engine.pacing_table.multiplier(modifier)
+        pacing = PacingNow(
+            modifier,
+            multiplier,
+            queue.on_queue,
+            queue.idle,
+            multiplier * queue.on_queue,
+            queue.last_cap,
+            queue.outstanding,
+            queue.reserved_dials,
+        )
+        return QueueSnapshot(queue_id, queue.settings, tuple(rows), agents, pacing)
+
+    def pacing_table(self) -> tuple[PacingRow, ...]:
+        """The pacing table in force (R-CF-1), by modifier."""
+        return self._runtime.engine.pacing_table.rows
+
+    def desk(self, agent_id: AgentId) -> tuple[DeskItem, ...]:
+        """What the agent holds now, alerts first; () for an unknown agent."""
+        engine = self._runtime.engine
+        agent = engine.agents.get(agent_id)
+        if agent is None:
+            return ()
+        held = [*agent.work, *agent.acw]
+        items = [
+            self._desk_item(found)
+            for interaction_id in held
+            if (found := engine.interactions.get(interaction_id)) is not None
+        ]
+        return tuple(sorted(items, key=lambda item: item.state is not State.ALERTING))
+
+    def _desk_item(self, i: Interaction) -> DeskItem:
+        engine = self._runtime.engine
+        settings = engine.queues[i.queue_id].settings
+        alert = engine.timers.get(TimerKey(TimerKind.ALERT_TIMEOUT, i.id))
+        ringing = any(s.type is SegmentType.CONTACTING for s in i.open.values())
+        return DeskItem(
+            i.id,
+            i.conversation_id,
+            i.queue_id,
+            i.media,
+            i.state,
+            engine.customer_first(i),
+            i.request.numbers if i.request else (),
+            i.number_index,
+            i.request.user_name if i.request else None,
+            i.owner,
+            i.on_call,
+            i.held,
+            ringing,
+            i.attempts,
+            i.last_outcome,
+            alert if i.state is State.ALERTING else None,
+            settings.script_for(i.request.script_id if i.request else None),
+            i.caller_number,
+        )
+
     def gauges(self) -> Gauges:
+        """The monitoring counts now (``/metrics``)."""
         engine = self._runtime.engine
         statuses: dict[RoutingStatus, int] = {}
         for agent in engine.agents.values():
@@ -132,12 +316,15 @@ class Queries:
 
     # --- stored history -------------------------------------------------------------------------
     def queues(self, limit: int, offset: int) -> tuple[list[Any], int]:
+        """A page of stored queues (rows with ``id`` and ``settings`` JSON) and the total."""
         return self._reader.queues(limit, offset)
 
     def user(self, user_id: str) -> Any:
+        """The stored user row (``name``), or None."""
         return self._reader.user(user_id)
 
     def members(self, queue_id: str) -> list[Any]:
+        """The queue's members with their name and routing status."""
         return self._reader.members(queue_id)
 
     def interactions_of(self, conversation_id: str) -> list[Any]:
@@ -145,10 +332,14 @@ class Queries:
         return self._reader.interactions_of(conversation_id)
 
     def conversation(self, conversation_id: str) -> Conversation | None:
+        """A conversation's timeline (segments per participant), or None."""
         return self._reader.conversation(conversation_id)
 
     def conversations_between(self, start: float, end: float, limit: int) -> list[Conversation]:
+        """At most ``limit`` conversations with a segment starting in ``[start, end)`` (epoch
+        seconds), oldest first."""
         return self._reader.conversations_between(start, end, limit)
 
     def pacing_decisions(self, queue_id: str, limit: int, offset: int) -> list[Any]:
+        """A page of the queue's pacing decisions (R-CF-4), newest first."""
         return self._reader.pacing_decisions(queue_id, limit, offset)

@@ -97,6 +97,16 @@ class _Item:
 
 @dataclass
 class Runtime:
+    """The service's engine host: one writer, commit before effect, timers, restart.
+
+    ``store`` is the database; ``dialer_factory`` builds the telephony adapter once the runtime
+    can take its reports; ``clock`` gives wall time in seconds (the engine's ``now`` never goes
+    back: a clock step backwards is clamped to the last time used); ``pacing_tick_seconds`` is
+    R-CF-2's tick; ``batch_max`` bounds the events of one transaction; each of ``listeners`` is
+    called with ``(at, event, effects)`` after its batch committed (metrics, live views).
+    Only ``service/`` touches ``engine``: everything else reads through ``service.queries``.
+    """
+
     store: Store
     dialer_factory: Callable[[Report], Dialer]
     clock: Callable[[], float] = time.time
@@ -121,6 +131,8 @@ class Runtime:
 
     # --- life cycle -----------------------------------------------------------------------------
     async def start(self) -> None:
+        """Rebuild the engine from the event log, start the writer, arm the timers again and
+        settle what the carrier forgot during the downtime (see the module docstring)."""
         self.loop = asyncio.get_running_loop()
         seed = await asyncio.to_thread(self.store.seed)
         self.engine, self.replayed_events, self._last_now = await asyncio.to_thread(
@@ -159,6 +171,8 @@ class Runtime:
                 await self.submit_quietly(CustomerHungUp(interaction.id))
 
     async def stop(self) -> None:
+        """Stop the timers, let the writer finish the batch in hand, end background tasks and
+        close the dialer. Events submitted afterwards get ``ServiceUnavailable``."""
         self._stopping = True
         for handle in self._timers.values():
             handle.cancel()

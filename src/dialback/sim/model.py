@@ -22,8 +22,6 @@ from dialback.domain.events import (
     AgentRegistered,
     CallbackRequestedOnCall,
     CustomerHungUp,
-    DialCompleted,
-    DialRang,
     Event,
     QueueConfigured,
     VoiceCallQueued,
@@ -35,7 +33,6 @@ from dialback.domain.model import (
     AgentId,
     CallbackRequest,
     ConversationId,
-    DialResult,
     InteractionId,
     MediaType,
     Outcome,
@@ -47,7 +44,7 @@ from dialback.domain.timeline import Purpose, SegmentType, Timeline
 from dialback.sim.agents import VirtualAgents
 from dialback.sim.clock import VirtualClock
 from dialback.sim.workload import QueueSpec, Workload
-from dialback.telephony.simulated import SIP
+from dialback.telephony.simulated import SIP, CarrierModel, Mix
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z: a fixed origin, so runs replay exactly
 
@@ -63,6 +60,7 @@ class Simulation:
     record: list[tuple[float, Event]] | None = None  # every event fed, when asked for
     agents: VirtualAgents = field(init=False)
     specs: dict[QueueId, QueueSpec] = field(default_factory=dict)
+    carriers: dict[QueueId, CarrierModel] = field(default_factory=dict)
     _n: int = 0
 
     def __post_init__(self) -> None:
@@ -78,6 +76,7 @@ class Simulation:
         )
         self.clock.listeners.append(self._react)
         self.specs = {QueueId(q.name): q for q in self.workload.queues}
+        self.carriers = {q: carrier_model(spec, self.rng) for q, spec in self.specs.items()}
         self._handling: dict[InteractionId, QueueId] = {}
 
     @property
@@ -189,18 +188,9 @@ class Simulation:
         self.agents.react(now, event, effects)
 
     def _carrier(self, dial: PlaceCall) -> None:
-        spec = self.specs[self._handling.get(dial.interaction_id, next(iter(self.specs)))]
-        outcomes, weights = zip(*spec.outcomes.items(), strict=True)
-        outcome = self.rng.choices(outcomes, weights)[0]
-        if outcome in ANSWERED_OUTCOMES:
-            delay, sip = spec.ring_seconds, 200
-        elif outcome is Outcome.NO_ANSWER:
-            delay, sip = spec.no_answer_seconds, 487
-        else:
-            delay, sip = 2.0, SIP.get(outcome, 500)
-        if delay > 2.0:
-            self.later(2.0, DialRang(dial.dial_id))
-        self.later(delay, DialCompleted(dial.dial_id, DialResult(outcome, sip)))
+        queue = self._handling.get(dial.interaction_id, next(iter(self.specs)))
+        for after, report in self.carriers[queue].dial(dial).reports(dial.dial_id):
+            self.later(after, report)
 
     def _waiting_customer(self, change: InteractionChanged) -> None:
         """An answered customer-first callback waits for an agent; the customer may give up."""
@@ -264,6 +254,23 @@ class Simulation:
             mine = [o for o in found if o.queue_id == queue_id]
             result[spec.name] = _queue_figures(mine, self, queue_id, spec)
         return {"seed": self.seed, "hours": self.workload.hours, "queues": result}
+
+
+def carrier_model(spec: QueueSpec, rng: random.Random) -> CarrierModel:
+    """The simulator's carrier for a queue: outcomes drawn from the queue's mix with ``rng``; an
+    answered dial resolves after ``ring_seconds`` (200), an unanswered one after
+    ``no_answer_seconds`` (487), any other fails after 2 s; a dial rings after 2 s if it has not
+    resolved by then."""
+    answered = dict.fromkeys(ANSWERED_OUTCOMES, 200)
+    return CarrierModel(
+        Mix(spec.outcomes, rng),
+        ring_seconds=2.0,
+        resolve_seconds=dict.fromkeys(ANSWERED_OUTCOMES, spec.ring_seconds)
+        | {Outcome.NO_ANSWER: spec.no_answer_seconds},
+        resolve_default=2.0,
+        sip_codes=SIP | answered | {Outcome.NO_ANSWER: 487},
+        sip_default=500,
+    )
 
 
 def _values(found: list[Observation], name: str, media: MediaType | None = None) -> list[float]:

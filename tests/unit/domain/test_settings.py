@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -17,6 +20,7 @@ from dialback.domain.errors import (
     ValueOutOfRange,
 )
 from dialback.domain.settings import (
+    AgentOwnedRouting,
     CallbackMode,
     CallbackSettings,
     DeliveryMode,
@@ -58,63 +62,128 @@ def test_r_q_1_defaults_are_agent_first_and_the_spec_table() -> None:
 
 
 CB = "mediaSettings.callback"
-RANGE_CASES = [
-    pytest.param(cb(pacingModifier=0.99), f"{CB}.pacingModifier", id="pacing-low"),
-    pytest.param(cb(pacingModifier=10.01), f"{CB}.pacingModifier", id="pacing-high"),
-    pytest.param(cb(maxRetryCount=-1), f"{CB}.maxRetryCount", id="retries-low"),
-    pytest.param(cb(maxRetryCount=21), f"{CB}.maxRetryCount", id="retries-high"),
-    pytest.param(cb(retryDelaySeconds=59), f"{CB}.retryDelaySeconds", id="retry-delay-low"),
-    pytest.param(cb(retryDelaySeconds=86_401), f"{CB}.retryDelaySeconds", id="retry-delay-high"),
-    pytest.param(cb(autoDialDelaySeconds=-1), f"{CB}.autoDialDelaySeconds", id="auto-dial-low"),
-    pytest.param(cb(autoDialDelaySeconds=1201), f"{CB}.autoDialDelaySeconds", id="auto-dial-high"),
-    pytest.param(cb(autoEndDelaySeconds=1201), f"{CB}.autoEndDelaySeconds", id="auto-end-high"),
-    pytest.param(cb(alertingTimeoutSeconds=6), f"{CB}.alertingTimeoutSeconds", id="alert-low"),
-    pytest.param(cb(alertingTimeoutSeconds=901), f"{CB}.alertingTimeoutSeconds", id="alert-high"),
-    pytest.param(
-        cb(serviceLevel={"percentage": 1.1}), f"{CB}.serviceLevel.percentage", id="sl-percent"
+AOR = "agentOwnedRouting"
+
+
+@dataclass(frozen=True)
+class Ranged:
+    """One ranged setting of SPEC §2: its JSON path, its ends, and where the value is kept."""
+
+    path: str
+    low: float
+    high: float | None  # None: no upper end
+    integer: bool
+    stored: Callable[[QueueSettings], float]
+
+
+# SPEC §2's table, written out here (not read from settings.RANGES: the test must not share the
+# code's mistakes).
+RANGED = [
+    Ranged(f"{CB}.pacingModifier", 1, 10, False, lambda s: s.callback.pacing_modifier),
+    Ranged(f"{CB}.maxRetryCount", 0, 20, True, lambda s: s.callback.max_retry_count),
+    Ranged(f"{CB}.retryDelaySeconds", 60, 86_400, True, lambda s: s.callback.retry_delay_seconds),
+    Ranged(
+        f"{CB}.autoDialDelaySeconds", 0, 1200, True, lambda s: s.callback.auto_dial_delay_seconds
     ),
-    pytest.param(
-        cb(serviceLevel={"durationMs": 999}), f"{CB}.serviceLevel.durationMs", id="sl-duration"
+    Ranged(f"{CB}.autoEndDelaySeconds", 0, 1200, True, lambda s: s.callback.auto_end_delay_seconds),
+    Ranged(
+        f"{CB}.alertingTimeoutSeconds", 7, 900, True, lambda s: s.callback.alerting_timeout_seconds
     ),
-    pytest.param(
-        {"agentOwnedRouting": {"maxOwnedCallbackDelayHours": 721}},
-        "agentOwnedRouting.maxOwnedCallbackDelayHours",
-        id="owned-delay-high",
+    Ranged(
+        f"{CB}.serviceLevel.percentage", 0, 1, False, lambda s: s.callback.service_level.percentage
     ),
-    pytest.param(
-        {"agentOwnedRouting": {"maxOwnedCallbackHours": 0}},
-        "agentOwnedRouting.maxOwnedCallbackHours",
-        id="owned-hours-low",
+    Ranged(
+        f"{CB}.serviceLevel.durationMs",
+        1000,
+        None,
+        True,
+        lambda s: s.callback.service_level.duration_ms,
     ),
-    pytest.param(
-        {"agentOwnedRouting": {"maxOwnedCallbackHours": 169}},
-        "agentOwnedRouting.maxOwnedCallbackHours",
-        id="owned-hours-high",
+    Ranged(
+        f"{AOR}.maxOwnedCallbackDelayHours",
+        1,
+        720,
+        True,
+        lambda s: s.agent_owned_routing.max_owned_callback_delay_hours,
+    ),
+    Ranged(
+        f"{AOR}.maxOwnedCallbackHours",
+        1,
+        168,
+        True,
+        lambda s: s.agent_owned_routing.max_owned_callback_hours,
     ),
 ]
 
 
-@pytest.mark.parametrize(("body", "field"), RANGE_CASES)
-def test_r_q_1_out_of_range_values_name_the_field(body: dict[str, Any], field: str) -> None:
+def body_at(path: str, value: object) -> dict[str, Any]:
+    """The queue body that sets only the dotted ``path`` to ``value``."""
+    body: dict[str, Any] = {}
+    *parents, last = path.split(".")
+    inner = body
+    for key in parents:
+        inner = inner.setdefault(key, {})
+    inner[last] = value
+    return body
+
+
+def _ends() -> list[Any]:
+    cases = []
+    for r in RANGED:
+        name = r.path.rsplit(".", 1)[1]
+        cases.append(pytest.param(r, r.low, id=f"{name}-min"))
+        if r.high is not None:
+            cases.append(pytest.param(r, r.high, id=f"{name}-max"))
+        else:  # no upper end: a large value is kept as it is
+            cases.append(pytest.param(r, 10**9, id=f"{name}-large"))
+    return cases
+
+
+def _outside() -> list[Any]:
+    cases = []
+    for r in RANGED:
+        name = r.path.rsplit(".", 1)[1]
+        below = [r.low - 1] if r.integer else [r.low - 0.01, math.nextafter(r.low, -math.inf)]
+        above: list[float] = []
+        if r.high is not None:
+            above = [r.high + 1] if r.integer else [r.high + 0.01, math.nextafter(r.high, math.inf)]
+        cases += [pytest.param(r, v, id=f"{name}-below-{v!r}") for v in below]
+        cases += [pytest.param(r, v, id=f"{name}-above-{v!r}") for v in above]
+    return cases
+
+
+@pytest.mark.parametrize(("ranged", "value"), _ends())
+def test_r_q_1_range_ends_are_accepted_and_stored_exactly(ranged: Ranged, value: float) -> None:
+    settings = parse_queue(body_at(ranged.path, value))
+    assert ranged.stored(settings) == value
+    assert parse_queue(queue_to_json(settings)) == settings
+    assert ranged.stored(update_queue(parse_queue({}), body_at(ranged.path, value))) == value
+
+
+@pytest.mark.parametrize(("ranged", "value"), _outside())
+def test_r_q_1_out_of_range_values_are_refused_naming_the_field_not_clamped(
+    ranged: Ranged, value: float
+) -> None:
+    """Just past either end is an error on create and on update; a clamp would return the end."""
     with pytest.raises(ValueOutOfRange) as err:
-        parse_queue(body)
-    assert err.value.field == field
-    assert err.value.code == "value_out_of_range"
+        parse_queue(body_at(ranged.path, value))
+    assert (err.value.field, err.value.code) == (ranged.path, "value_out_of_range")
+    with pytest.raises(ValueOutOfRange) as err:
+        update_queue(parse_queue({}), body_at(ranged.path, value))
+    assert err.value.field == ranged.path
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        pytest.param(cb(pacingModifier=1, maxRetryCount=20, retryDelaySeconds=60), id="low-ends"),
-        pytest.param(cb(pacingModifier=10, retryDelaySeconds=86_400), id="high-ends"),
-        pytest.param(cb(alertingTimeoutSeconds=7, autoDialDelaySeconds=0), id="alert-min"),
-        pytest.param(cb(alertingTimeoutSeconds=900, autoEndDelaySeconds=1200), id="alert-max"),
-        pytest.param(cb(pacingModifier=1.5), id="fractional-pacing"),
-        pytest.param({"agentOwnedRouting": {"maxOwnedCallbackDelayHours": 720}}, id="owned-max"),
-    ],
-)
-def test_r_q_1_range_ends_are_accepted(body: dict[str, Any]) -> None:
-    parse_queue(body)
+def test_r_q_1_direct_construction_refuses_out_of_range_values_too() -> None:
+    with pytest.raises(ValueOutOfRange) as err:
+        CallbackSettings(pacing_modifier=math.nextafter(10, math.inf))
+    assert err.value.field == f"{CB}.pacingModifier"
+    with pytest.raises(ValueOutOfRange) as err:
+        AgentOwnedRouting(max_owned_callback_hours=0)
+    assert err.value.field == f"{AOR}.maxOwnedCallbackHours"
+
+
+def test_r_q_1_a_fractional_pacing_modifier_is_kept() -> None:
+    assert parse_queue(cb(pacingModifier=1.5)).callback.pacing_modifier == 1.5
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,144 @@
+"""Page sessions: a bearer token signs in, the browser keeps only a random session id.
+
+The session cookie is HttpOnly and SameSite=Strict; every form post carries the session's CSRF
+token (a hidden field, or the ``X-CSRF-Token`` header htmx sends), compared in constant time.
+The sign-in form, posted before any session exists, is protected the same way by a short-lived
+pre-session cookie whose value the form repeats (double submit). The principal is the API's
+(``api/auth.py``): the same token lookup, the same roles.
+
+Sessions live in memory: a restart signs everyone out, and nothing secret is written anywhere.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+from starlette.responses import Response
+
+from dialback.api.auth import Principal, Role
+from dialback.api.errors import Forbidden, Unauthorized
+from dialback.service.tokens import Tokens
+
+SESSION_COOKIE = "dialback_session"
+SIGNIN_COOKIE = "dialback_signin"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf"
+SESSION_SECONDS = 12 * 3600  # one shift
+
+
+@dataclass(slots=True)
+class Session:
+    principal: Principal
+    csrf: str
+    name: str
+    expires: float
+    token: str = ""  # the bearer token it signed in with, checked again on every request
+
+    @property
+    def role(self) -> str:
+        return self.principal.role.value
+
+
+@dataclass(slots=True)
+class Sessions:
+    """Session id to session. Ids are 256-bit random; expired ones are dropped when met."""
+
+    by_id: dict[str, Session] = field(default_factory=dict)
+
+    def open(self, principal: Principal, name: str, token: str = "") -> tuple[str, Session]:
+        session_id = secrets.token_urlsafe(32)
+        expires = time.time() + SESSION_SECONDS
+        session = Session(principal, secrets.token_urlsafe(32), name, expires, token)
+        self.by_id[session_id] = session
+        return session_id, session
+
+    def get(self, session_id: str | None) -> Session | None:
+        if not session_id:
+            return None
+        session = self.by_id.get(session_id)
+        if session is not None and session.expires < time.time():
+            del self.by_id[session_id]
+            return None
+        return session
+
+    def close(self, session_id: str | None) -> None:
+        if session_id:
+            self.by_id.pop(session_id, None)
+
+
+class CsrfFailed(Forbidden):
+    """A form post without the session's CSRF token."""
+
+    code = "csrf_failed"
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def sessions(request: Request) -> Sessions:
+    found: Sessions = request.app.state.web_sessions
+    return found
+
+
+def current(request: Request) -> Session | None:
+    """The request's session; one whose token was revoked or expired is closed at once."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    session = sessions(request).get(session_id)
+    if session is not None and session.token and _tokens(request).holder(session.token) is None:
+        sessions(request).close(session_id)
+        return None
+    return session
+
+
+def _tokens(request: Request) -> Tokens:
+    found: Tokens = request.app.state.tokens
+    return found
+
+
+def principal_of_token(request: Request, token: str) -> Principal:
+    """The API's token lookup: raises ``Unauthorized`` for an unknown, revoked or expired
+    token."""
+    holder = _tokens(request).holder(token.strip())
+    if holder is None:
+        raise Unauthorized("unknown, revoked or expired token")
+    return Principal(Role(holder.role), holder.user_id, holder.scope)
+
+
+def set_cookie(response: Response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, httponly=True, samesite="strict", path="/", secure=False
+    )
+
+
+async def form(request: Request) -> list[tuple[str, str]]:
+    """The posted urlencoded form, in order."""
+    return parse_qsl((await request.body()).decode(), keep_blank_values=True)
+
+
+def check_csrf(expected: str, request: Request, posted: list[tuple[str, str]]) -> None:
+    given = request.headers.get(CSRF_HEADER) or dict(posted).get(CSRF_FIELD, "")
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise CsrfFailed("the form's CSRF token is missing or wrong; reload the page")
+
+
+async def signed_in(request: Request, *roles: Role) -> Session:
+    """The page's session, with the role check of the API's ``Principal.require``."""
+    session = current(request)
+    if session is None:
+        raise Unauthorized("sign in first")
+    session.principal.require(*roles)
+    return session
+
+
+async def posted(request: Request, *roles: Role) -> tuple[Session, list[tuple[str, str]]]:
+    """A form post from a signed-in page: session, role and CSRF checked; returns the form."""
+    session = await signed_in(request, *roles)
+    fields = await form(request)
+    check_csrf(session.csrf, request, fields)
+    return session, fields
