@@ -4,6 +4,7 @@ token, and the demo's admin token kept across restarts."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import httpx
@@ -155,3 +156,18 @@ def test_the_demo_keeps_its_admin_token_until_it_is_revoked(service: Service) ->
     second = tokens.demo_admin()
     assert second != first
     ok(bearer(service, second).get("/api/v2/routing/queues"))
+
+
+def test_a_page_session_ends_when_its_token_is_revoked(service: Service) -> None:
+    page = httpx.Client(base_url=service.url, timeout=20)
+    service.clients.append(page)
+    form = page.get("/signin")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    made = ok(service.admin.post("/api/v2/tokens", json={"role": "supervisor"}))
+    signed = page.post("/signin", data={"csrf": csrf.group(1), "token": made["token"]})
+    assert signed.status_code == 303, signed.text
+    assert page.get("/").status_code == 200
+    ok(service.admin.delete(f"/api/v2/tokens/{made['id']}"))
+    after = page.get("/")
+    assert after.status_code in (302, 303, 307) and after.headers["location"].startswith("/signin")
