@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 
-from .processes import stop, wait_ready
+from .processes import launch, stop
 from .sipp import free_udp_port
 
 MODULES = Path("/usr/lib/baresip/modules")
@@ -91,7 +92,52 @@ def agent_phone(folder: Path, voice: Path, user: str = "agent") -> Iterator[Phon
     folder.mkdir(parents=True, exist_ok=True)
     recordings = folder / "rec"
     recordings.mkdir(exist_ok=True)
-    port, rtp, control = free_udp_port(), free_udp_port() // 2 * 2, _free_tcp_port()
+    logs: list[BinaryIO] = []
+    chosen: dict[str, int] = {}
+    log_path = folder / "baresip.log"
+
+    def start() -> tuple[subprocess.Popen[bytes], Path]:
+        # sip_listen binds UDP and TCP (and TLS on the next port): ports free for both
+        port, rtp, control = free_sip_port(), free_udp_port() // 2 * 2, _free_tcp_port()
+        chosen.update(port=port, control=control)
+        _config(folder, port, rtp, control, voice, recordings)
+        uri = f"sip:{user}@127.0.0.1:{port}"
+        (folder / "accounts").write_text(f"<{uri}>;regint=0;answermode=auto;audio_codecs=PCMU\n")
+        logs.append(log_path.open("wb"))
+        process = subprocess.Popen(
+            ["stdbuf", "-oL", "baresip", "-f", str(folder)],  # line by line: read live
+            stdin=subprocess.DEVNULL,
+            stdout=logs[-1],
+            stderr=subprocess.STDOUT,
+            cwd=folder,
+        )
+        return process, log_path
+
+    process = launch(start, lambda text: "baresip is ready" in text, "baresip")
+    try:
+        uri = f"sip:{user}@127.0.0.1:{chosen['port']}"
+        yield Phone(uri, recordings, log_path, chosen["control"])
+    finally:
+        stop(process, 5)
+        for log in logs:
+            log.close()
+
+
+def free_sip_port() -> int:
+    """A loopback port free for UDP and TCP alike, and its successor for TCP (TLS)."""
+    for _ in range(50):
+        port = free_udp_port()
+        try:
+            with socket.socket() as tcp, socket.socket() as tls:
+                tcp.bind(("127.0.0.1", port))
+                tls.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise AssertionError("no loopback port free for both UDP and TCP")
+
+
+def _config(folder: Path, port: int, rtp: int, control: int, voice: Path, recordings: Path) -> None:
     (folder / "config").write_text(
         f"""sip_listen 127.0.0.1:{port}
 audio_player aubridge,agentspk
@@ -113,20 +159,3 @@ ctrl_tcp_listen 127.0.0.1:{control}
 snd_path {recordings}
 """
     )
-    uri = f"sip:{user}@127.0.0.1:{port}"
-    (folder / "accounts").write_text(f"<{uri}>;regint=0;answermode=auto;audio_codecs=PCMU\n")
-    log_path = folder / "baresip.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        ["stdbuf", "-oL", "baresip", "-f", str(folder)],  # line by line: the log is read live
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=folder,
-    )
-    try:
-        wait_ready(process, log_path, lambda text: "baresip is ready" in text, "baresip")
-        yield Phone(uri, recordings, log_path, control)
-    finally:
-        stop(process, 5)
-        log.close()

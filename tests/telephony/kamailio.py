@@ -10,8 +10,9 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
-from .processes import stop, wait_ready
+from .processes import launch, stop
 from .sipp import free_udp_port, listening
 
 REALM = "dialback.test"
@@ -66,23 +67,33 @@ def proxy(
     modules = glob.glob("/usr/lib/*/kamailio/modules")
     assert modules, "kamailio's modules are not installed"
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_udp_port()
     auth = AUTH.format(password=password, realm=REALM, user=user) if password else ""
     config = folder / "kamailio.cfg"
-    config.write_text(CONFIG.format(port=port, modules=modules[0], upstream=upstream, auth=auth))
     log_path = folder / "kamailio.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        ["kamailio", "-f", str(config), "-DD", "-E", "-w", str(folder), "-Y", str(folder)],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_ready(
-            process, log_path, lambda text: "INFO: <core>" in text and listening(port), "kamailio"
+    logs: list[BinaryIO] = []
+    chosen: list[int] = []
+
+    def start() -> tuple[subprocess.Popen[bytes], Path]:
+        chosen.append(free_udp_port())
+        config.write_text(
+            CONFIG.format(port=chosen[-1], modules=modules[0], upstream=upstream, auth=auth)
         )
+        logs.append(log_path.open("wb"))
+        process = subprocess.Popen(
+            ["kamailio", "-f", str(config), "-DD", "-E", "-w", str(folder), "-Y", str(folder)],
+            stdin=subprocess.DEVNULL,
+            stdout=logs[-1],
+            stderr=subprocess.STDOUT,
+        )
+        return process, log_path
+
+    process = launch(
+        start, lambda text: "INFO: <core>" in text and listening(chosen[-1]), "kamailio"
+    )
+    port = chosen[-1]
+    try:
         yield port
     finally:
         stop(process)
-        log.close()
+        for log in logs:
+            log.close()

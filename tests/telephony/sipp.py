@@ -6,10 +6,12 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
+
+from .processes import launch
 
 HEAD = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="{name}">\n'
 INVITE = """<recv request="INVITE" crlf="true"/>
@@ -270,23 +272,28 @@ def sipp(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "scenario.xml"
     path.write_text(scenario)
-    port = free_udp_port()
-    log = (folder / "sipp.log").open("wb")
-    process = subprocess.Popen(
-        [
-            "sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1",
-            "-m", str(calls), "-nostdin", "-trace_err", "-error_file", str(folder / "err.log"),
-            "-timeout", "60s", "-timeout_error", "-t", "t1" if tcp else "u1",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-        cwd=folder,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while not listening(port, tcp):  # a busy machine can take a while to start sipp
-        assert process.poll() is None, (folder / "sipp.log").read_text()
-        assert time.monotonic() < deadline, "sipp did not bind its port"
-        time.sleep(0.02)
+    logs: list[BinaryIO] = []
+    chosen: list[int] = []
+
+    def start() -> tuple[subprocess.Popen[bytes], Path]:
+        chosen.append(free_udp_port())
+        logs.append((folder / "sipp.log").open("wb"))
+        process = subprocess.Popen(
+            [
+                "sipp", "-sf", str(path), "-i", "127.0.0.1", "-p", str(chosen[-1]),
+                "-mi", "127.0.0.1", "-m", str(calls), "-nostdin", "-trace_err",
+                "-error_file", str(folder / "err.log"), "-timeout", "60s", "-timeout_error",
+                "-t", "t1" if tcp else "u1",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=logs[-1],
+            cwd=folder,
+        )  # fmt: skip
+        return process, folder / "sipp.log"
+
+    # a busy machine can take a while to start sipp; ready once its port is bound
+    process = launch(start, lambda _: listening(chosen[-1], tcp), "sipp")
+    port = chosen[-1]
     try:
         yield port
     finally:
@@ -295,6 +302,7 @@ def sipp(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        log.close()
+        for log in logs:
+            log.close()
         if exits is not None:
             exits.append(process.returncode)

@@ -22,6 +22,7 @@ from ..integration.conftest import eventually, ok
 from . import baresip, corpus, sipp
 from .baresip import recorded, tone_seconds, write_wav
 from .conftest import require
+from .processes import launch
 
 CUSTOMER_TONE = 1400.0  # what the customer "says" after hello: easy to find in a recording
 AGENT_TONE = 700.0
@@ -53,16 +54,24 @@ def service(tmp_path: Path, sipp_port: int) -> Iterator[tuple[str, str]]:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    port, output = free_tcp_port(), tmp_path / "serve.log"
-    command = dialback(
-        "serve", "--db", db, "--port", str(port), "--sip", f"sip:127.0.0.1:{sipp_port}",
-        "--ring-timeout", "15",
-    )  # fmt: skip
-    with output.open("ab") as sink:
-        process = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    url = f"http://127.0.0.1:{port}"
+    output = tmp_path / "serve.log"
+    ports: list[int] = []
+
+    def start() -> tuple[subprocess.Popen[bytes], Path]:
+        ports.append(free_tcp_port())
+        command = dialback(
+            "serve", "--db", db, "--port", str(ports[-1]), "--sip", f"sip:127.0.0.1:{sipp_port}",
+            "--ring-timeout", "15",
+        )  # fmt: skip
+        with output.open("wb") as sink:  # each attempt's own log
+            process = subprocess.Popen(
+                command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        return process, output
+
+    # another process may take the port before uvicorn binds it: launch chooses again then
+    process = launch(start, lambda text: "Uvicorn running on" in text, "dialback", timeout=60)
+    url = f"http://127.0.0.1:{ports[-1]}"
 
     def healthy() -> bool:
         try:

@@ -45,7 +45,7 @@ def _granularity(body: dict[str, Any]) -> int:
     """ISO-8601 duration such as ``PT30M`` or ``PT1H``; multiples of 15 minutes."""
     raw = body.get("granularity", "PT30M")
     match = (
-        re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?", raw)
+        re.fullmatch(r"P(?:(\d{1,4})D)?(?:T(?:(\d{1,5})H)?(?:(\d{1,6})M)?)?", raw)
         if isinstance(raw, str)
         else None
     )
@@ -92,7 +92,10 @@ async def aggregates_query(request: Request, who: Auth, body: JsonBody) -> dict[
     start, end = _interval(fields)
     seconds = _granularity(fields)
     group_by = []
-    for name in fields.get("groupBy") or ["queueId"]:
+    names = fields.get("groupBy") or ["queueId"]
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise InvalidType("groupBy is a list of names", field="groupBy")
+    for name in names:
         try:
             group_by.append(GroupBy(name))
         except ValueError:

@@ -19,16 +19,27 @@ from prometheus_client import (
 from starlette.exceptions import HTTPException
 
 from dialback import __version__
-from dialback.api import analytics_routes, callbacks, errors, queues, users
+from dialback.api import analytics_routes, callbacks, docs, errors, queues, tokens, users
+from dialback.api.auth import Auth, Role
+from dialback.api.body import BodyLimit
+from dialback.api.errors import SafeJSONResponse
 from dialback.domain.effects import Effect
 from dialback.domain.errors import DialbackError
 from dialback.domain.events import Event
+from dialback.domain.limits import BODY_BYTES
 from dialback.service.queries import Queries
 from dialback.service.runtime import Runtime
+from dialback.service.tokens import Tokens
 
 
-def create_app(runtime: Runtime, *, on_started: Callable[[], Any] | None = None) -> FastAPI:
-    """The app for a runtime not yet started; the lifespan starts and stops it."""
+def create_app(
+    runtime: Runtime,
+    *,
+    on_started: Callable[[], Any] | None = None,
+    max_body_bytes: int = BODY_BYTES,
+) -> FastAPI:
+    """The app for a runtime not yet started; the lifespan starts and stops it. Request bodies
+    over ``max_body_bytes`` are refused with 413."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -43,16 +54,22 @@ def create_app(runtime: Runtime, *, on_started: Callable[[], Any] | None = None)
         version=__version__,
         summary="Callbacks that keep the customer's place, with a Genesys-shaped API.",
         lifespan=lifespan,
+        docs_url=None,  # served by docs.install, from local assets
+        redoc_url=None,
+        default_response_class=SafeJSONResponse,
     )
     app.state.runtime = runtime
     app.state.queries = Queries(runtime)
-    app.state.tokens = {}
+    app.state.tokens = Tokens(runtime.store)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_exception_handler(DialbackError, errors.dialback_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(HTTPException, errors.http_error)
-    for module in (queues, users, callbacks, analytics_routes):
-        app.include_router(module.router)
+    routers = [m.router for m in (queues, users, callbacks, analytics_routes, tokens)]
+    for router in routers:
+        app.include_router(router)
     _monitoring(app, runtime, app.state.queries)
+    docs.install(app, routers)
     return app
 
 
@@ -74,10 +91,13 @@ def _monitoring(app: FastAPI, runtime: Runtime, queries: Queries) -> None:
     @app.get("/healthz", tags=["monitoring"])
     async def healthz() -> dict[str, Any]:
         healthy, replayed = queries.health()
-        return {"status": "ok" if healthy else "failed", "replayedEvents": replayed}
+        return {"status": "ok" if healthy else "recovering", "replayedEvents": replayed}
 
     @app.get("/metrics", response_class=PlainTextResponse, tags=["monitoring"])
-    async def metrics(request: Request) -> PlainTextResponse:
+    async def metrics(request: Request, who: Auth) -> PlainTextResponse:
+        """Prometheus metrics, for a supervisor's or an admin's token (a scraper's
+        ``authorization: {credentials: …}``)."""
+        who.require(Role.SUPERVISOR)
         now = queries.gauges()
         for queue_id, count in now.waiting.items():
             waiting.labels(queue_id).set(count)

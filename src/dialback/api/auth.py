@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from dialback.api.common import queries
 from dialback.api.errors import Forbidden, Unauthorized
+from dialback.service.tokens import Tokens
 
 
 class Role(enum.Enum):
@@ -22,6 +22,7 @@ class Role(enum.Enum):
 class Principal:
     role: Role
     user_id: str | None
+    scope: str = ""  # what is kept per principal (idempotency keys) is kept under this
 
     def require(self, *roles: Role) -> None:
         if self.role is not Role.ADMIN and self.role not in roles:
@@ -38,14 +39,13 @@ async def principal(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send Authorization: Bearer <token>")
-    tokens: dict[str, Principal] = request.app.state.tokens
-    found = tokens.get(token)
-    if found is None:
-        row = queries(request).token(token)
-        if row is None:
-            raise Unauthorized("unknown token")
-        found = tokens[token] = Principal(Role(row[0]), row[1])
-    return found
+    tokens: Tokens = request.app.state.tokens
+    # Looked up on every request (a primary-key read): a revoked or expired token is refused
+    # at once, whichever process revoked it.
+    holder = tokens.holder(token)
+    if holder is None:
+        raise Unauthorized("unknown, revoked or expired token")
+    return Principal(Role(holder.role), holder.user_id, holder.scope)
 
 
 Auth = Annotated[Principal, Depends(principal)]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 
-from dialback.api.auth import Auth, Role
+from dialback.api.auth import Auth, Principal, Role
 from dialback.api.common import (
     JsonBody,
     OptionalBody,
@@ -38,7 +38,14 @@ from dialback.domain.events import (
     CallbackRescheduled,
     CustomerHungUp,
 )
-from dialback.domain.model import AgentId, ConversationId, InteractionId, QueueId
+from dialback.domain.limits import IDEMPOTENCY_KEY, check_text
+from dialback.domain.model import (
+    AgentId,
+    CallbackRequest,
+    ConversationId,
+    InteractionId,
+    QueueId,
+)
 from dialback.domain.settings import QueueSettings
 from dialback.service.runtime import Idempotent
 
@@ -65,6 +72,8 @@ async def create_callback(
     """Create a callback. With ``Idempotency-Key`` a retried request creates nothing new and gets
     the first answer; the same key with another body is a 409."""
     who.require(Role.SUPERVISOR, Role.AGENT)
+    if idempotency_key is not None:
+        check_text(idempotency_key, "Idempotency-Key", IDEMPOTENCY_KEY)
     fields = object_body(body)
     digest = (
         hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
@@ -77,11 +86,13 @@ async def create_callback(
         queue_settings=queries(request).settings_lookup,
         normalize=normalize_number,
     )
-    if who.role is Role.AGENT and callback_request.owner not in (None, who.user_id):
-        raise Forbidden("an agent may own only its own callbacks")
+    if who.role is Role.AGENT:
+        _check_agent_request(request, who, callback_request)
     conversation, callback = new_id(), new_id()
     response = _response(conversation, callback)
-    idempotent = Idempotent(idempotency_key, digest, 200, response) if idempotency_key else None
+    idempotent = (
+        Idempotent(idempotency_key, digest, 200, response, who.scope) if idempotency_key else None
+    )
     accepted = await runtime(request).submit(
         CallbackRequested(InteractionId(callback), ConversationId(conversation), callback_request),
         idempotent=idempotent,
@@ -91,6 +102,19 @@ async def create_callback(
             raise IdempotencyKeyReused("this Idempotency-Key came with another body")
         return accepted.replayed.response
     return response
+
+
+def _check_agent_request(request: Request, who: Principal, wanted: CallbackRequest) -> None:
+    """An agent owns only its own callbacks, and gives them at most the queue's
+    ``maxAgentCallbackPriority`` (supervisors and admins any priority)."""
+    if wanted.owner not in (None, who.user_id):
+        raise Forbidden("an agent may own only its own callbacks")
+    cap = queries(request).queue_settings(wanted.queue_id).max_agent_callback_priority
+    if wanted.priority > cap:
+        raise Forbidden(
+            f"an agent may give a callback at most priority {cap} on this queue",
+            field="routingData.priority",
+        )
 
 
 def _callback_rows(request: Request, conversation_id: str) -> list[Any]:
@@ -186,7 +210,7 @@ async def _disconnect(request: Request, conversation_id: str) -> InteractionId:
 
 @router.patch("/api/v2/conversations/callbacks/{conversation_id}")
 async def disconnect(
-    request: Request, conversation_id: str, who: Auth, body: OptionalBody = None
+    request: Request, conversation_id: str, who: Auth, body: OptionalBody
 ) -> dict[str, Any]:
     """Disconnect (cancel) the callback: ``{"state": "disconnected"}`` (R-C-5)."""
     who.require(Role.SUPERVISOR)
@@ -199,19 +223,26 @@ async def disconnect(
 
 @router.post("/api/v2/conversations/callbacks/bulk/disconnect")
 async def bulk_disconnect(request: Request, who: Auth, body: JsonBody) -> dict[str, Any]:
-    """``{"callbackDisconnectIdentifiers": [{"conversationId": …}, …]}``; each is reported."""
+    """``{"callbackDisconnectIdentifiers": [{"conversationId": …}, …]}``. A malformed item
+    refuses the whole request; a well-formed one that cannot be disconnected (unknown, ended,
+    connected) is reported in its result, as Genesys' bulk responses do."""
     who.require(Role.SUPERVISOR)
     items = object_body(body).get("callbackDisconnectIdentifiers")
     if not isinstance(items, list):
         raise MissingField(
             "callbackDisconnectIdentifiers is needed", field="callbackDisconnectIdentifiers"
         )
-    results = []
-    for item in items:
+    conversations = []
+    for i, item in enumerate(items):  # every item is read before any is disconnected
         conversation = item.get("conversationId") if isinstance(item, dict) else None
         if not isinstance(conversation, str):
-            results.append({"conversationId": None, "status": 422, "code": "missing_field"})
-            continue
+            raise MissingField(
+                "each item needs a conversationId",
+                field=f"callbackDisconnectIdentifiers[{i}].conversationId",
+            )
+        conversations.append(conversation)
+    results = []
+    for conversation in conversations:
         try:
             await _disconnect(request, conversation)
             results.append({"conversationId": conversation, "status": 200})

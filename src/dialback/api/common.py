@@ -3,20 +3,24 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Annotated, Any
 
-from fastapi import Body, Request
+from fastapi import Depends, Request
 
+from dialback.api.body import json_body, optional_json_body
 from dialback.domain.callbacks import parse_time
 from dialback.domain.errors import InvalidType, ValueOutOfRange
+from dialback.domain.limits import PAGE_NUMBER, PAGE_SIZE
 from dialback.service.queries import Queries
 from dialback.service.runtime import Runtime
 
-JsonBody = Annotated[Any, Body()]
-"""A JSON body, validated by the domain's readers (which name the field at fault)."""
-OptionalBody = Annotated[Any, Body()]
+JsonBody = Annotated[Any, Depends(json_body)]
+"""A JSON body within ``domain.limits``, validated further by the domain's readers (which name
+the field at fault)."""
+OptionalBody = Annotated[Any, Depends(optional_json_body)]
 
 
 def new_id() -> str:
@@ -51,12 +55,21 @@ def optional_time(body: dict[str, Any], key: str) -> float | None:
 
 
 def page(request: Request) -> tuple[int, int]:
-    """Genesys paging: ``pageSize`` (1..500, default 25) and ``pageNumber`` (from 1)."""
-    try:
-        size = int(request.query_params.get("pageSize", 25))
-        number = int(request.query_params.get("pageNumber", 1))
-    except ValueError:
-        raise InvalidType("pageSize and pageNumber are integers", field="pageSize") from None
-    if not 1 <= size <= 500 or number < 1:
-        raise ValueOutOfRange("pageSize 1..500, pageNumber from 1", field="pageSize")
+    """Genesys paging: ``pageSize`` (1..500, default 25) and ``pageNumber`` (1..100 000)."""
+    size = _integer(request, "pageSize", 25, 1, PAGE_SIZE)
+    number = _integer(request, "pageNumber", 1, 1, PAGE_NUMBER)
     return size, (number - 1) * size
+
+
+def _integer(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """A query parameter that must be an integer in ``low..high`` (ASCII digits only, so an
+    overflowing or exotic value is refused here, never by the database)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if re.fullmatch(r"\s*-?[0-9]+\s*", raw) is None:
+        raise InvalidType(f"{name} is an integer", field=name)
+    digits = raw.strip().lstrip("-").lstrip("0")
+    if len(digits) > 9 or not low <= int(raw) <= high:
+        raise ValueOutOfRange(f"{name} is {low}..{high}", field=name)
+    return int(raw)

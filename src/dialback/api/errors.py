@@ -11,6 +11,7 @@ adds ``field`` when one field is at fault.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import Request
@@ -24,7 +25,7 @@ from dialback.domain.errors import (
     NotFound,
     StateConflict,
 )
-from dialback.service.runtime import ServiceUnavailable
+from dialback.service.runtime import EventNotStored, ServiceUnavailable
 
 
 # --- errors of the API layer itself --------------------------------------------------------------
@@ -44,6 +45,18 @@ class MalformedJson(DialbackError):
     """The body is not JSON at all (a JSON of the wrong shape is ``InvalidInput``)."""
 
     code = "malformed_json"
+
+
+class BodyTooLarge(DialbackError):
+    """The request body is over the configured size (``dialback serve --max-body``)."""
+
+    code = "body_too_large"
+
+
+class UnsupportedMediaType(DialbackError):
+    """A body that is not declared JSON (a form, or no ``Content-Type``)."""
+
+    code = "unsupported_media_type"
 
 
 class RouteNotFound(NotFound):
@@ -72,11 +85,14 @@ class HttpError(DialbackError):
 
 STATUSES: list[tuple[type[DialbackError], int]] = [
     (InvalidInput, 422),
+    (EventNotStored, 422),
     (NotFound, 404),
     (StateConflict, 409),
     (Unauthorized, 401),
     (Forbidden, 403),
     (MalformedJson, 400),
+    (BodyTooLarge, 413),
+    (UnsupportedMediaType, 415),
     (MethodNotAllowed, 405),
     (ServiceUnavailable, 503),
     (DialbackError, 400),
@@ -98,9 +114,22 @@ def body(status: int, code: str, message: str, field: str | None = None) -> dict
     return found
 
 
+class SafeJSONResponse(JSONResponse):
+    """JSON in ASCII: a string the database kept from before input was checked (a lone
+    surrogate) is escaped rather than failing the response."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def response(error: DialbackError) -> JSONResponse:
     status = status_of(error)
-    return JSONResponse(body(status, error.code, error.message, error.field), status_code=status)
+    headers = None
+    if isinstance(error, ServiceUnavailable):
+        headers = {"Retry-After": str(error.retry_after)}
+    return SafeJSONResponse(
+        body(status, error.code, error.message, error.field), status_code=status, headers=headers
+    )
 
 
 async def dialback_error(_: Request, error: Exception) -> JSONResponse:

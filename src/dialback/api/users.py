@@ -155,7 +155,7 @@ async def act(
     interaction_id: str,
     action: str,
     who: Auth,
-    body: OptionalBody = None,
+    body: OptionalBody,
 ) -> dict[str, Any]:
     """(ext) An agent's action on its own interaction: ``accept`` an alert, ``dial`` (body
     ``{"numberIndex": n}`` optional; default the next number), ``hangup``, ``hold``, ``resume``,

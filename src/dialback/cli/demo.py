@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from dialback.cli.app import app
+from dialback.cli.app import console as cli_console
 from dialback.domain.effects import CancelTimer, Effect, StartTimer
 from dialback.domain.metrics import GroupBy, Observation, Stats, aggregate, observations, stitch
 from dialback.domain.timeline import Timeline
@@ -29,7 +29,7 @@ def demo(
     """Run a scripted day through the engine and print its timeline of events and effects."""
     from dialback.demo.script import clock_time, describe, final_outcomes, run_day, timeline_of
 
-    console = Console(width=width)
+    console = cli_console(width)
     day = run_day(seed)
     timeline = Table(title="A scripted day: events in, effects out", show_lines=False)
     timeline.add_column("time", style="cyan", no_wrap=True)

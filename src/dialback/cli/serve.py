@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from dialback.cli.app import DbOption, app
+from dialback.cli.app import console as cli_console
 
 if TYPE_CHECKING:
     from dialback.domain.model import Outcome
@@ -33,6 +33,9 @@ def serve(
         typer.Option(help="Simulated carrier outcomes and weights, e.g. LIVE_VOICE=9,BUSY=1."),
     ] = None,
     access_log: Annotated[bool, typer.Option(help="Log every HTTP request.")] = False,
+    max_body: Annotated[
+        int, typer.Option(help="Largest request body in bytes; larger ones get 413.", min=1024)
+    ] = 64 * 1024,
     sip: Annotated[
         str | None,
         typer.Option(help="Dial through this SIP trunk (sip:host:port) instead of the simulator."),
@@ -66,6 +69,7 @@ def serve(
 
     from dialback.demo.center import DemoCenter
     from dialback.service.runtime import Runtime
+    from dialback.service.tokens import Tokens
     from dialback.store.db import connect, migrate
     from dialback.store.repository import Store
     from dialback.telephony.simulated import DEFAULT_MIX, SimulatedCarrier
@@ -99,9 +103,9 @@ def serve(
         gc.freeze()
         gc.set_threshold(50_000, 20, 50)
         if demo:
-            token = store.create_token("admin")
+            token = Tokens(store).demo_admin()  # the same one at every start on this database
             await DemoCenter(runtime, speed=speed).start()
-            Console().print(
+            cli_console().print(
                 f"[bold green]dialback demo[/] on http://{host}:{port}  "
                 f"(API docs: /docs)\nadmin token: [bold]{token}[/]\n"
                 f"dashboard: open http://{host}:{port}/ and sign in with the admin token; "
@@ -113,7 +117,7 @@ def serve(
             )
 
     uvicorn.run(
-        create_app(runtime, on_started=started),
+        create_app(runtime, on_started=started, max_body_bytes=max_body),
         host=host,
         port=port,
         log_level="info",

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from dialback.cli.app import app
+from dialback.cli.app import console as cli_console
 from dialback.domain.errors import DialbackError
 from dialback.domain.pacing import PacingTable
 
@@ -41,7 +41,7 @@ def simulate(
     except DialbackError as problem:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2) from None
-    console = Console()
+    console = cli_console()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("simulating", total=1.0)
         sim, figures = run_simulation(
@@ -114,7 +114,7 @@ def sweep(
     except (DialbackError, ValueError) as problem:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2) from None
-    console = Console()
+    console = cli_console()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("sweeping", total=1.0)
         summary = run_sweep(
@@ -175,4 +175,4 @@ def pacing_table(
     out.add_column("minimum agents for guaranteed dispatch", justify="right")
     for row in table.rows:
         out.add_row(f"{row.modifier:g}", f"{row.multiplier:g}", str(row.minimum_agents))
-    Console().print(out)
+    cli_console().print(out)

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from dialback.cli.app import app
+from dialback.cli.app import console as cli_console
 
 
 @app.command()
@@ -76,7 +76,7 @@ def cpa(
         else:
             table.add_row(*("" if v is None else str(v) for v in row.values()))
     if not json_out:
-        Console().print(table)
+        cli_console().print(table)
     if failed:
         raise typer.Exit(1)
 
@@ -132,4 +132,4 @@ def dial(
     table.add_column("value")
     for key, value in found.items():
         table.add_row(key, "" if value is None else str(value))
-    Console().print(table)
+    cli_console().print(table)

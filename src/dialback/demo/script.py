@@ -25,7 +25,7 @@ from dialback.domain.events import (
     TimerFired,
     VoiceCallQueued,
 )
-from dialback.domain.facts import DialResolved, InteractionChanged
+from dialback.domain.facts import AgentStatusChanged, DialResolved, InteractionChanged
 from dialback.domain.model import (
     AgentId,
     CallbackRequest,
@@ -39,7 +39,7 @@ from dialback.domain.model import (
     State,
 )
 from dialback.domain.settings import parse_queue
-from dialback.domain.timeline import Timeline
+from dialback.domain.timeline import SegmentClosed, SegmentOpened, Timeline
 from dialback.sim.agents import VirtualAgents
 from dialback.sim.clock import VirtualClock
 from dialback.telephony.simulated import Analysis, CarrierModel, Script
@@ -282,6 +282,10 @@ def describe(item: object, skip: frozenset[str] = frozenset()) -> str:
             if value is not None
         ]
         return f"{text} ({', '.join(extra)})" if extra else text
+    if isinstance(item, SegmentOpened | SegmentClosed):
+        return _segment(item)
+    if isinstance(item, AgentStatusChanged):
+        return f"agent {item.agent_id} → {item.status.value}"
     if isinstance(item, PlaceCall):
         who = f"agent {item.agent_id}" if item.agent_id else "dialer"
         return (
@@ -295,6 +299,28 @@ def describe(item: object, skip: frozenset[str] = frozenset()) -> str:
             continue
         parts.append(f"{f.name}={_value(value)}")
     return " ".join(parts)
+
+
+def _segment(item: SegmentOpened | SegmentClosed) -> str:
+    """``segment acd/callback interact cb-ada opened (queue billing)``: who, what and where,
+    with how it ended when it closes."""
+    g = item.segment
+    who = f"agent {g.agent_id}" if g.agent_id else g.purpose.value
+    text = f"segment {who} {g.media.value} {g.type.value} {g.interaction_id}"
+    if isinstance(item, SegmentOpened):
+        return f"{text} opened (queue {g.queue_id})"
+    details = [
+        str(value)
+        for value in (
+            g.how_ended.value if g.how_ended else None,
+            g.outcome.value if g.outcome else None,
+            f"wrap-up {g.wrapup_code}" if g.wrapup_code else None,
+            f"flow {g.flow_id}" if g.flow_id else None,
+        )
+        if value
+    ]
+    duration = f"{(g.end or g.start) - g.start:g}s"
+    return f"{text} closed after {duration}" + (f" ({', '.join(details)})" if details else "")
 
 
 def clock_time(t: float) -> str:

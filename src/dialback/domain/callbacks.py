@@ -70,11 +70,14 @@ def parse_time(value: object, field: str) -> float:
         raise InvalidType("expected an ISO-8601 date-time", field=field)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidType(f"{value!r} is not an ISO-8601 date-time", field=field) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        seconds = moment.timestamp()
+    except (ValueError, OverflowError):
+        raise InvalidType(f"{value[:64]!r} is not an ISO-8601 date-time", field=field) from None
+    if not 0 <= seconds < 253_402_300_800:  # 1970 to 9999, as Genesys takes
+        raise ValueOutOfRange("a date-time from 1970 to 9999", field=field)
+    return seconds
 
 
 def _strings(value: object, field: str) -> list[str]:

@@ -63,6 +63,18 @@ class ValueOutOfRange(InvalidInput):
     code = "value_out_of_range"
 
 
+class LimitExceeded(InvalidInput):
+    """A string, list or object past its bound in ``dialback.domain.limits``."""
+
+    code = "limit_exceeded"
+
+
+class InvalidText(InvalidInput):
+    """Text that cannot round-trip through JSON and the databases (NUL, lone surrogates)."""
+
+    code = "invalid_text"
+
+
 class InvalidChoice(InvalidInput):
     """A value outside a closed set (a mode, a reaction, a status); the message lists the
     allowed values."""

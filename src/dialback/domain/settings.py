@@ -24,6 +24,7 @@ from dialback.domain.errors import (
     UnknownField,
     ValueOutOfRange,
 )
+from dialback.domain.limits import MAX_PRIORITY
 
 
 class CallbackMode(Closed):
@@ -82,6 +83,7 @@ RANGES: dict[str, tuple[str, float, float]] = {
     "duration_ms": (f"{CB}.serviceLevel.durationMs", 1000, math.inf),
     "max_owned_callback_delay_hours": (f"{AOR}.maxOwnedCallbackDelayHours", 1, 720),
     "max_owned_callback_hours": (f"{AOR}.maxOwnedCallbackHours", 1, 168),
+    "max_agent_callback_priority": ("maxAgentCallbackPriority", 0, MAX_PRIORITY),
 }
 
 
@@ -174,8 +176,12 @@ class QueueSettings:
     callback_script_id: str | None = None  # defaultScripts.CALLBACK.id
     voicemail_enabled: bool = False  # ext
     preview_campaign_ids: tuple[str, ...] = ()  # ext
+    # ext (issue 12): the highest priority an agent may give a callback; above it only
+    # supervisors and admins (so an agent cannot jump its own callbacks up the queue)
+    max_agent_callback_priority: int = 0
 
     def __post_init__(self) -> None:
+        _check_ranges(self)
         check_conflicts(self)
 
     @property
@@ -450,6 +456,9 @@ def update_queue(current: QueueSettings, body: object) -> QueueSettings:
         "callback_script_id": callback_script,
         "voicemail_enabled": r.boolean("voicemailEnabled", current.voicemail_enabled),
         "preview_campaign_ids": _read_campaigns(r, current.preview_campaign_ids),
+        "max_agent_callback_priority": r.integer(
+            "maxAgentCallbackPriority", current.max_agent_callback_priority
+        ),
     }
     r.done()
     try:
@@ -513,6 +522,7 @@ def queue_to_json(s: QueueSettings) -> dict[str, Any]:
         "scoringMethod": s.scoring_method.value,
         "voicemailEnabled": s.voicemail_enabled,
         "previewCampaignIds": list(s.preview_campaign_ids),
+        "maxAgentCallbackPriority": s.max_agent_callback_priority,
     }
     if s.calling_party_number:
         body["callingPartyNumber"] = s.calling_party_number

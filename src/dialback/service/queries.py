@@ -310,14 +310,11 @@ class Queries:
         )
 
     def health(self) -> tuple[bool, int]:
-        """Whether the runtime takes events, and how many events its start replayed."""
-        return self._runtime.failed is None, self._runtime.replayed_events
+        """Whether the runtime takes events (not while it rebuilds its engine after a failed
+        write), and how many events its last (re)build replayed."""
+        return not self._runtime.recovering, self._runtime.replayed_events
 
     # --- stored history -------------------------------------------------------------------------
-    def token(self, token: str) -> tuple[str, str | None] | None:
-        """The role and user of a bearer token, or None for an unknown one."""
-        return self._runtime.store.token(token)
-
     def queues(self, limit: int, offset: int) -> tuple[list[Any], int]:
         """A page of stored queues (rows with ``id`` and ``settings`` JSON) and the total."""
         return self._reader.queues(limit, offset)

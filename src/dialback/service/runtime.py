@@ -4,8 +4,12 @@
   and one task, so the engine sees a single order. Agents belong to several queues, so the engine
   is one state machine; the writer batches what is waiting into one transaction.
 - **Commit before effect.** A batch's events and read models are committed before any of its
-  effects runs (a dial is placed only once the dial is on record). If the commit fails, the
-  runtime stops taking events: the engine ran ahead of the database, and a restart rebuilds it.
+  effects runs (a dial is placed only once the dial is on record).
+- **A failed commit stops nothing.** The engine ran ahead of the database, so the runtime
+  rebuilds it from the log (answering new requests 503 with ``Retry-After`` meanwhile), then
+  writes the batch's events again one at a time: the one the database refuses is answered with
+  ``EventNotStored`` (or ``ServiceUnavailable`` when the database itself is down) and the others
+  are committed as usual. No person has to restart anything (issue 12).
 - **Restart.** The engine is rebuilt by replaying the event log with the database's seed; timers
   are armed again (those due during the downtime fire at once); a dial the carrier no longer knows
   ends with outcome ``ERROR`` (retried only by the retry rule), never re-dialed blindly; a customer
@@ -19,7 +23,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from dialback.domain.effects import (
@@ -48,9 +52,9 @@ from dialback.domain.events import (
 )
 from dialback.domain.model import DialResult, InteractionId, MediaType, Outcome, State
 from dialback.store.repository import Idempotent, Step, Store
-
-__all__ = ["Accepted", "Idempotent", "Runtime", "ServiceUnavailable"]
 from dialback.telephony.port import Dialer, Report
+
+__all__ = ["Accepted", "EventNotStored", "Idempotent", "Runtime", "ServiceUnavailable"]
 
 log = logging.getLogger("dialback.runtime")
 
@@ -58,9 +62,21 @@ Listener = Callable[[float, Event, list[Effect]], None]
 
 
 class ServiceUnavailable(DialbackError):
-    """The runtime cannot take events (it is stopping, or its database failed)."""
+    """The runtime cannot take events now (it is stopping, its database is down, or it is
+    rebuilding its engine): try again after ``retry_after`` seconds."""
 
     code = "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class EventNotStored(DialbackError):
+    """The database refused this one event while it took others (a value it cannot hold): the
+    request changed nothing."""
+
+    code = "event_not_stored"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +92,7 @@ class _Item:
     event: Event
     future: asyncio.Future[Accepted]
     idempotent: Idempotent | None = None
+    wait: bool = False  # the outside world's report or a timer: kept through an outage
 
 
 @dataclass
@@ -99,14 +116,18 @@ class Runtime:
     engine: Engine = field(init=False)
     dialer: Dialer = field(init=False)
     replayed_events: int = 0
-    failed: BaseException | None = None
+    failed: BaseException | None = None  # the last commit failure, kept for the logs and health
+    recovering: bool = False  # rebuilding the engine after a failed commit
+    recoveries: int = 0
+    retry_after_seconds: int = 2
     _queue: asyncio.Queue[_Item | None] = field(init=False)
     _writer: asyncio.Task[None] | None = None
     _timers: dict[TimerKey, asyncio.TimerHandle] = field(default_factory=dict)
     _tasks: set[asyncio.Task[object]] = field(default_factory=set)
     _last_now: float = 0.0
     loop: asyncio.AbstractEventLoop = field(init=False)
-    _idempotent: dict[str, Idempotent] = field(default_factory=dict)
+    _idempotent: dict[tuple[str, str], Idempotent] = field(default_factory=dict)
+    _stopping: bool = False
 
     # --- life cycle -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -114,8 +135,9 @@ class Runtime:
         settle what the carrier forgot during the downtime (see the module docstring)."""
         self.loop = asyncio.get_running_loop()
         seed = await asyncio.to_thread(self.store.seed)
-        self.engine = Engine(rng=random.Random(seed), pacing_tick_seconds=self.pacing_tick_seconds)
-        self.replayed_events = await asyncio.to_thread(self._replay)
+        self.engine, self.replayed_events, self._last_now = await asyncio.to_thread(
+            self._replayed, seed
+        )
         self.dialer = self.dialer_factory(self.report)
         self._queue = asyncio.Queue()
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
@@ -124,13 +146,15 @@ class Runtime:
         await self._reconcile()
         log.info("engine rebuilt from %d events", self.replayed_events)
 
-    def _replay(self) -> int:
-        count = 0
+    def _replayed(self, seed: int) -> tuple[Engine, int, float]:
+        """A new engine fed the whole log: (engine, events replayed, time of the last one)."""
+        engine = Engine(rng=random.Random(seed), pacing_tick_seconds=self.pacing_tick_seconds)
+        count, last = 0, self._last_now
         for event, at in self.store.events():
-            self.engine.handle(event, at)  # effects were executed when the event was new
-            self._last_now = at
+            engine.handle(event, at)  # effects were executed when the event was new
+            last = max(last, at)
             count += 1
-        return count
+        return engine, count, last
 
     async def _reconcile(self) -> None:
         """After a restart: settle what the carrier no longer knows."""
@@ -149,12 +173,13 @@ class Runtime:
     async def stop(self) -> None:
         """Stop the timers, let the writer finish the batch in hand, end background tasks and
         close the dialer. Events submitted afterwards get ``ServiceUnavailable``."""
+        self._stopping = True
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
         if self._writer is not None:
             await self._queue.put(None)
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._writer
         for task in list(self._tasks):
             task.cancel()
@@ -162,13 +187,22 @@ class Runtime:
             await self.dialer.close()
 
     # --- taking events --------------------------------------------------------------------------
-    async def submit(self, event: Event, *, idempotent: Idempotent | None = None) -> Accepted:
+    async def submit(
+        self, event: Event, *, idempotent: Idempotent | None = None, wait: bool = False
+    ) -> Accepted:
         """Feed ``event`` to the engine; returns once it is committed and its effects started.
-        Raises the engine's ``DialbackError`` (nothing changed) or ``ServiceUnavailable``."""
-        if self.failed is not None or self._writer is None or self._writer.done():
+        Raises the engine's ``DialbackError`` (nothing changed), ``EventNotStored`` or
+        ``ServiceUnavailable``. While the engine is rebuilt a request is refused at once, unless
+        ``wait`` (the outside world's reports and timers, which must not be lost)."""
+        if self._writer is None or self._writer.done():
             raise ServiceUnavailable("the runtime is not taking events")
+        if self.recovering and not wait:
+            raise ServiceUnavailable(
+                "the engine is being rebuilt after a failed write",
+                retry_after=self.retry_after_seconds,
+            )
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Item(event, future, idempotent))
+        await self._queue.put(_Item(event, future, idempotent, wait))
         return await future
 
     async def report(self, event: DialRang | DialCompleted | CustomerHungUp | AgentHungUp) -> None:
@@ -179,7 +213,7 @@ class Runtime:
         """Submit, logging (not raising) a refusal: for events of the outside world, which
         race (a customer hangs up as the agent does)."""
         try:
-            await self.submit(event)
+            await self.submit(event, wait=True)
         except ServiceUnavailable:
             log.warning("dropped %s: the runtime is not taking events", type(event).__name__)
         except DialbackError as refused:
@@ -198,18 +232,57 @@ class Runtime:
                     self._queue.put_nowait(None)  # stop after this batch
                     break
                 items.append(item)
-            await self._write(items)
+            try:
+                await self._write(items)
+            except Exception:  # the writer never dies: answer what is pending, go on
+                log.exception("writing a batch failed")
+                for item in items:
+                    if not item.future.done():
+                        item.future.set_exception(ServiceUnavailable("the write failed"))
 
     async def _write(self, items: list[_Item]) -> None:
+        steps, done, repeats = await self._handle(items)
+        if not steps:
+            return
+        try:
+            await asyncio.to_thread(self.store.commit, steps)
+        except Exception as failure:
+            log.exception(
+                "a batch of %d events failed to commit; isolating the bad one", len(steps)
+            )
+            self.failed = failure
+            await self._isolate([item for item, _ in done] + [item for item, _ in repeats])
+            return
+        self._finish(steps, done, repeats)
+
+    async def _handle(
+        self, items: list[_Item]
+    ) -> tuple[list[Step], list[tuple[_Item, list[Effect]]], list[tuple[_Item, Idempotent]]]:
+        """Feed the items to the engine: the steps to commit, the items they answer, and the
+        items repeating a key first seen in this batch (answered once the batch is stored)."""
         steps: list[Step] = []
         done: list[tuple[_Item, list[Effect]]] = []
-        fresh: dict[str, Idempotent] = {}
+        repeats: list[tuple[_Item, Idempotent]] = []
+        fresh: dict[tuple[str, str], Idempotent] = {}
         for item in items:
-            key = item.idempotent.key if item.idempotent else None
-            if key is not None:
-                earlier = fresh.get(key) or self._idempotent.get(key)
+            slot = item.idempotent.slot if item.idempotent else None
+            if slot is not None:
+                if slot in fresh:
+                    repeats.append((item, fresh[slot]))
+                    continue
+                earlier = self._idempotent.get(slot)
                 if earlier is None:
-                    earlier = await asyncio.to_thread(self.store.idempotent, key)
+                    try:
+                        earlier = await asyncio.to_thread(self.store.idempotent, *slot)
+                    except Exception:
+                        log.exception("reading an idempotency key failed")
+                        item.future.set_exception(
+                            ServiceUnavailable(
+                                "the database is not answering",
+                                retry_after=self.retry_after_seconds,
+                            )
+                        )
+                        continue
                 if earlier is not None:
                     item.future.set_result(Accepted([], replayed=earlier))
                     continue
@@ -225,25 +298,96 @@ class Runtime:
             )
             done.append((item, effects))
             if item.idempotent is not None:
-                fresh[item.idempotent.key] = item.idempotent
-        if not steps:
-            return
-        try:
-            await asyncio.to_thread(self.store.commit, steps)
-        except Exception as failure:
-            # The engine has moved past the database: take no more events. A restart rebuilds
-            # the engine from what was committed.
-            log.exception("commit failed; the runtime stops taking events")
-            self.failed = failure
-            for item, _ in done:
-                item.future.set_exception(ServiceUnavailable("the database write failed"))
-            raise
-        self._idempotent.update(fresh)
+                fresh[item.idempotent.slot] = item.idempotent
+        return steps, done, repeats
+
+    def _finish(
+        self,
+        steps: list[Step],
+        done: list[tuple[_Item, list[Effect]]],
+        repeats: list[tuple[_Item, Idempotent]],
+    ) -> None:
+        """After the commit: execute the effects and answer the requests."""
         for step, (item, effects) in zip(steps, done, strict=True):
+            if step.idempotent is not None:
+                self._idempotent[step.idempotent.slot] = step.idempotent
             self._execute(effects)
             for listener in self.listeners:
                 listener(step.at, step.event, effects)
             item.future.set_result(Accepted(effects))
+        for item, first in repeats:
+            item.future.set_result(Accepted([], replayed=first))
+
+    async def _isolate(self, items: list[_Item]) -> None:
+        """After a failed commit: rebuild the engine from the log, then write the items one at
+        a time, answering the one the database refuses (and rebuilding again after it)."""
+        self.recovering = True
+        self.recoveries += 1
+        try:
+            await self._rebuild(items)
+            for item in items:
+                if item.future.done():  # refused during an outage
+                    continue
+                if self._stopping:
+                    item.future.set_exception(ServiceUnavailable("the runtime is stopping"))
+                    continue
+                steps, done, repeats = await self._handle([item])
+                if not steps:
+                    self._finish(steps, done, repeats)
+                    continue
+                try:
+                    await asyncio.to_thread(self.store.commit, steps)
+                except Exception as failure:
+                    self.failed = failure
+                    item.future.set_exception(await self._refusal(failure))
+                    await self._rebuild(items)
+                    continue
+                self._finish(steps, done, repeats)
+        finally:
+            self.recovering = False
+
+    async def _refusal(self, failure: Exception) -> DialbackError:
+        """What to answer for an event the database refused alone: its own fault when the
+        database still answers, else the database is down."""
+        try:
+            await asyncio.to_thread(self.store.ping)
+        except Exception:
+            return ServiceUnavailable(
+                "the database is not answering", retry_after=self.retry_after_seconds
+            )
+        log.warning("the database refused one event: %s", failure)
+        return EventNotStored("the database refused this request; nothing was changed")
+
+    async def _rebuild(self, pending: list[_Item]) -> None:
+        """A new engine from the committed log, retried (with growing pauses) until the
+        database answers; the timers are armed again from it (those due fire at once). When
+        the database does not answer, the ``pending`` requests are refused at once (503: none
+        was stored) rather than kept waiting; reports and timers wait for the database."""
+        for pause in _backoff():
+            try:
+                seed = await asyncio.to_thread(self.store.seed)
+                engine, count, last = await asyncio.to_thread(self._replayed, seed)
+                break
+            except Exception:
+                if self._stopping:
+                    raise
+                for item in pending:
+                    if not item.wait and not item.future.done():
+                        item.future.set_exception(
+                            ServiceUnavailable(
+                                "the database is not answering",
+                                retry_after=self.retry_after_seconds,
+                            )
+                        )
+                log.exception("rebuilding the engine failed; trying again in %.1f s", pause)
+                await asyncio.sleep(pause)  # a retry pause, not a wait for a condition
+        self.engine, self.replayed_events, self._last_now = engine, count, last
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        for key, at in list(self.engine.timers.items()):
+            self._arm(key, at)
+        log.info("engine rebuilt from %d events after a failed commit", count)
 
     def _requests(self, event: Event) -> dict[InteractionId, object]:
         """The stored request of a callback this event created or changed."""
@@ -290,3 +434,11 @@ class Runtime:
         task: asyncio.Task[object] = asyncio.get_running_loop().create_task(coroutine)  # type: ignore[arg-type]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _backoff() -> Iterator[float]:
+    """Pauses between attempts to rebuild: 0.1 s doubling to 5 s, then every 5 s."""
+    pause = 0.1
+    while True:
+        yield pause
+        pause = min(pause * 2, 5.0)

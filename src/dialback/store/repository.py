@@ -49,12 +49,30 @@ from dialback.store.codec import decode_event, encode_event, to_json
 
 @dataclass(frozen=True, slots=True)
 class Idempotent:
-    """A request that may be retried: the same key returns the first answer."""
+    """A request that may be retried: the same key from the same principal (``scope``) returns
+    the first answer; another principal's key is another key."""
 
     key: str
     request_hash: str
     status_code: int
     response: dict[str, Any]
+    scope: str = ""
+
+    @property
+    def slot(self) -> tuple[str, str]:
+        return (self.scope, self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    """A stored token: ``id`` is the start of its hash, what ``token list`` shows and
+    ``token revoke`` takes (the token itself is never stored)."""
+
+    id: str
+    role: str
+    user_id: str | None
+    created_at: float
+    expires_at: float | None
 
 
 @dataclass(slots=True)
@@ -134,6 +152,7 @@ class _Batch:
             i = step.idempotent
             self.idempotent.append(
                 {
+                    "scope": i.scope,
                     "key": i.key,
                     "request_hash": i.request_hash,
                     "status_code": i.status_code,
@@ -378,6 +397,11 @@ class Store:
                 yield decode_event(kind, payload), at
                 last = seq
 
+    def ping(self) -> None:
+        """Raise what the driver raises when the database does not answer."""
+        with self.engine.connect() as c:
+            c.execute(sa.text("SELECT 1"))
+
     def seed(self) -> int:
         """The engine's random seed, chosen once per database."""
         with self.engine.begin() as c:
@@ -388,32 +412,83 @@ class Store:
             c.execute(t.meta.insert().values(key="seed", value=str(seed)))
             return seed
 
-    def idempotent(self, key: str) -> Idempotent | None:
+    def idempotent(self, scope: str, key: str) -> Idempotent | None:
         k = t.idempotency_keys
         with self.engine.connect() as c:
-            row = c.execute(sa.select(k).where(k.c.key == key)).first()
+            row = c.execute(sa.select(k).where(k.c.scope == scope, k.c.key == key)).first()
         if row is None:
             return None
-        return Idempotent(row.key, row.request_hash, row.status_code, row.response)
+        return Idempotent(row.key, row.request_hash, row.status_code, row.response, row.scope)
 
     # --- tokens ---------------------------------------------------------------------------------
-    def create_token(self, role: str, user_id: str | None = None) -> str:
+    def create_token(
+        self, role: str, user_id: str | None = None, expires_at: float | None = None
+    ) -> str:
+        """A new bearer token (printed once; only its hash is stored)."""
         token = secrets.token_urlsafe(32)
         with self.engine.begin() as c:
             c.execute(
                 t.api_tokens.insert().values(
-                    token_hash=hash_token(token), role=role, user_id=user_id, created_at=time.time()
+                    token_hash=hash_token(token),
+                    role=role,
+                    user_id=user_id,
+                    created_at=time.time(),
+                    expires_at=expires_at,
                 )
             )
         return token
 
-    def token(self, token: str) -> tuple[str, str | None] | None:
+    def token(self, token: str, now: float | None = None) -> tuple[str, str | None] | None:
+        """The role and user of a token, or None when it is unknown, revoked or expired."""
         a = t.api_tokens
+        moment = time.time() if now is None else now
         with self.engine.connect() as c:
             row = c.execute(
-                sa.select(a.c.role, a.c.user_id).where(a.c.token_hash == hash_token(token))
+                sa.select(a.c.role, a.c.user_id, a.c.expires_at).where(
+                    a.c.token_hash == hash_token(token)
+                )
             ).first()
-        return (row.role, row.user_id) if row else None
+        if row is None or (row.expires_at is not None and row.expires_at <= moment):
+            return None
+        return (row.role, row.user_id)
+
+    def tokens(self) -> list[TokenRow]:
+        a = t.api_tokens
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(a).order_by(a.c.created_at, a.c.token_hash)).all()
+        return [
+            TokenRow(r.token_hash[:TOKEN_ID], r.role, r.user_id, r.created_at, r.expires_at)
+            for r in rows
+        ]
+
+    def revoke_token(self, token_id: str) -> int:
+        """Delete the tokens whose id (hash start, at least ``TOKEN_ID`` characters) is
+        ``token_id``: how many were deleted (0 or 1)."""
+        a = t.api_tokens
+        if len(token_id) < TOKEN_ID or not all(ch in "0123456789abcdef" for ch in token_id):
+            return 0
+        with self.engine.begin() as c:
+            matches = c.execute(
+                sa.select(a.c.token_hash).where(a.c.token_hash.startswith(token_id))
+            ).all()
+            if len(matches) != 1:
+                return 0
+            c.execute(a.delete().where(a.c.token_hash == matches[0].token_hash))
+        return 1
+
+    def meta(self, key: str) -> str | None:
+        with self.engine.connect() as c:
+            found = c.execute(sa.select(t.meta.c.value).where(t.meta.c.key == key)).scalar()
+        return None if found is None else str(found)
+
+    def set_meta(self, key: str, value: str) -> None:
+        m = t.meta
+        with self.engine.begin() as c:
+            c.execute(m.delete().where(m.c.key == key))
+            c.execute(m.insert().values(key=key, value=value))
+
+
+TOKEN_ID = 12  # characters of a token's hash that name it
 
 
 def _json_param(postgres: bool) -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from dialback.domain.limits import CODE, ID, IDEMPOTENCY_KEY, NAME, PHONE
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -13,6 +15,8 @@ metadata = sa.MetaData(
     }
 )
 Time = sa.Double  # seconds since the epoch, as the engine keeps them
+# Columns holding what a client sent take their lengths from ``domain.limits`` (issue 12), so a
+# value the API accepts always fits, on SQLite and PostgreSQL alike.
 
 meta = sa.Table(
     "meta",
@@ -38,8 +42,8 @@ events = sa.Table(
 queues = sa.Table(
     "queues",
     metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("id", sa.String(ID), primary_key=True),
+    sa.Column("name", sa.String(NAME), nullable=False),
     sa.Column("settings", sa.JSON, nullable=False),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("modified_at", Time, nullable=False),
@@ -48,8 +52,8 @@ queues = sa.Table(
 users = sa.Table(
     "users",
     metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("id", sa.String(ID), primary_key=True),
+    sa.Column("name", sa.String(NAME), nullable=False),
     sa.Column("capacity", sa.Integer, nullable=False),
     sa.Column("routing_status", sa.String(32), nullable=False),
     sa.Column("created_at", Time, nullable=False),
@@ -58,26 +62,26 @@ users = sa.Table(
 queue_members = sa.Table(
     "queue_members",
     metadata,
-    sa.Column("queue_id", sa.String(64), primary_key=True),
-    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("queue_id", sa.String(ID), primary_key=True),
+    sa.Column("user_id", sa.String(ID), primary_key=True),
 )
 
 interactions = sa.Table(
     "interactions",
     metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("conversation_id", sa.String(64), nullable=False, index=True),
-    sa.Column("queue_id", sa.String(64), nullable=False, index=True),
+    sa.Column("id", sa.String(ID), primary_key=True),
+    sa.Column("conversation_id", sa.String(ID), nullable=False, index=True),
+    sa.Column("queue_id", sa.String(ID), nullable=False, index=True),
     sa.Column("media", sa.String(16), nullable=False),
     sa.Column("state", sa.String(16), nullable=False, index=True),
-    sa.Column("agent_id", sa.String(64)),
+    sa.Column("agent_id", sa.String(ID)),
     sa.Column("request", sa.JSON),
-    sa.Column("caller_number", sa.String(32)),
+    sa.Column("caller_number", sa.String(PHONE)),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
     sa.Column("outcome", sa.String(32)),
     sa.Column("end_reason", sa.String(32)),
-    sa.Column("wrapup_code", sa.String(128)),
+    sa.Column("wrapup_code", sa.String(CODE)),
 )
 
 segments = sa.Table(
@@ -89,23 +93,23 @@ segments = sa.Table(
         primary_key=True,
         autoincrement=True,
     ),
-    sa.Column("conversation_id", sa.String(64), nullable=False, index=True),
-    sa.Column("interaction_id", sa.String(64), nullable=False),
+    sa.Column("conversation_id", sa.String(ID), nullable=False, index=True),
+    sa.Column("interaction_id", sa.String(ID), nullable=False),
     sa.Column("purpose", sa.String(16), nullable=False),
-    sa.Column("agent_id", sa.String(64)),
+    sa.Column("agent_id", sa.String(ID)),
     sa.Column("media", sa.String(16), nullable=False),
     sa.Column("type", sa.String(16), nullable=False),
     sa.Column("start", Time, nullable=False, index=True),
     sa.Column("end", Time),
-    sa.Column("queue_id", sa.String(64), nullable=False),
+    sa.Column("queue_id", sa.String(ID), nullable=False),
     sa.Column("customer_first", sa.Boolean, nullable=False),
     sa.Column("how_ended", sa.String(32)),
     sa.Column("outcome", sa.String(32)),
     sa.Column("sip_code", sa.Integer),
     sa.Column("dial_id", sa.String(80)),
-    sa.Column("wrapup_code", sa.String(128)),
+    sa.Column("wrapup_code", sa.String(CODE)),
     sa.Column("greeting_end", Time),
-    sa.Column("flow_id", sa.String(64)),
+    sa.Column("flow_id", sa.String(ID)),
 )
 
 pacing_decisions = sa.Table(
@@ -119,8 +123,8 @@ pacing_decisions = sa.Table(
     ),
     sa.Column("evaluation", sa.Integer, nullable=False),
     sa.Column("at", Time, nullable=False),
-    sa.Column("queue_id", sa.String(64), nullable=False, index=True),
-    sa.Column("callback_id", sa.String(64), nullable=False),
+    sa.Column("queue_id", sa.String(ID), nullable=False, index=True),
+    sa.Column("callback_id", sa.String(ID), nullable=False),
     sa.Column("on_queue", sa.Integer, nullable=False),
     sa.Column("idle", sa.Integer, nullable=False),
     sa.Column("outstanding", sa.Integer, nullable=False),
@@ -130,7 +134,7 @@ pacing_decisions = sa.Table(
     sa.Column("cap", sa.Integer, nullable=False),
     sa.Column("trigger", sa.String(16), nullable=False),
     sa.Column("reason", sa.String(32), nullable=False),
-    sa.Column("reserved_agent", sa.String(64)),
+    sa.Column("reserved_agent", sa.String(ID)),
 )
 
 api_tokens = sa.Table(
@@ -138,14 +142,16 @@ api_tokens = sa.Table(
     metadata,
     sa.Column("token_hash", sa.String(64), primary_key=True),
     sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("user_id", sa.String(64)),
+    sa.Column("user_id", sa.String(ID)),
     sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time),  # None: never
 )
 
 idempotency_keys = sa.Table(
     "idempotency_keys",
     metadata,
-    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("scope", sa.String(80), primary_key=True),  # the principal (Principal.scope)
+    sa.Column("key", sa.String(IDEMPOTENCY_KEY), primary_key=True),
     sa.Column("request_hash", sa.String(64), nullable=False),
     sa.Column("status_code", sa.Integer, nullable=False),
     sa.Column("response", sa.JSON, nullable=False),

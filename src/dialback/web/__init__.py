@@ -30,9 +30,12 @@ def mount(app: FastAPI, runtime: Runtime) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
 
-def create_app(runtime: Runtime, *, on_started: Callable[[], Any] | None = None) -> FastAPI:
-    """The whole application ``dialback serve`` runs: the API (``api.app.create_app``) with the
-    pages mounted on it. Composed here because the pages depend on the API, never the reverse."""
-    app = create_api(runtime, on_started=on_started)
+def create_app(
+    runtime: Runtime, *, on_started: Callable[[], Any] | None = None, **options: Any
+) -> FastAPI:
+    """The whole application ``dialback serve`` runs: the API (``api.app.create_app``, which
+    takes ``options`` such as ``max_body_bytes``) with the pages mounted on it. Composed here
+    because the pages depend on the API, never the reverse."""
+    app = create_api(runtime, on_started=on_started, **options)
     mount(app, runtime)
     return app

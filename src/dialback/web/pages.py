@@ -25,6 +25,7 @@ from dialback.api.auth import Role
 from dialback.api.common import queries
 from dialback.api.errors import Forbidden, Unauthorized, status_of
 from dialback.domain.errors import DialbackError, UnknownQueue
+from dialback.domain.limits import check_json
 from dialback.domain.model import QueueId
 from dialback.web import session as sessions_
 from dialback.web import settings_form, views
@@ -122,7 +123,8 @@ async def signin(request: Request) -> Response:
     if principal.user_id:
         row = queries(request).user(principal.user_id)
         name = row.name if row else principal.user_id
-    session_id, _ = sessions_.sessions(request).open(principal, name)
+    token = posted.get("token", "").strip()
+    session_id, _ = sessions_.sessions(request).open(principal, name, token)
     target = _safe_next(posted.get("next"))
     if principal.role is Role.AGENT or target is None:
         target = _home(principal.role)
@@ -192,6 +194,7 @@ async def reschedule_callback(request: Request) -> Response:
         body = {"conversationId": posted.get("conversationId", "")}
         if posted.get("callbackScheduledTime"):
             body["callbackScheduledTime"] = posted["callbackScheduledTime"]
+        check_json(body, "")  # the API's bounds, as for a JSON body
         await callbacks_api.reschedule(request, session.principal, body)
     except DialbackError as problem:
         return message(problem.message, error=True, status=status_of(problem))
@@ -247,6 +250,7 @@ async def save_settings(request: Request, queue_id: str) -> Response:
     try:
         current = queries(request).queue_settings(QueueId(queue_id))
         body = settings_form.body_from_form(fields, current)
+        check_json(body, "")
         await queues_api.update(request, queue_id, session.principal, body)
     except UnknownQueue as problem:
         return render(request, "refused.html", 404, message=problem.message)
@@ -305,6 +309,7 @@ async def agent_status(request: Request) -> Response:
         session, fields = await sessions_.posted(request, Role.AGENT)
         status = dict(fields).get("status", "")
         body = {"status": status}
+        check_json(body, "")
         await users_api.set_status(request, _own_user(session), session.principal, body)
     except DialbackError as problem:
         return message(problem.message, error=True, status=status_of(problem))
@@ -342,6 +347,7 @@ async def agent_action(request: Request, interaction_id: str, action: str) -> Re
         session, fields = await sessions_.posted(request, Role.AGENT)
         user = _own_user(session)
         body = _action_body(action, dict(fields))
+        check_json(body, "")
         await users_api.act(request, user, interaction_id, action, session.principal, body)
     except DialbackError as problem:
         return message(problem.message, error=True, status=status_of(problem))

@@ -21,8 +21,8 @@ from fastapi import Request
 from starlette.responses import Response
 
 from dialback.api.auth import Principal, Role
-from dialback.api.common import queries
 from dialback.api.errors import Forbidden, Unauthorized
+from dialback.service.tokens import Tokens
 
 SESSION_COOKIE = "dialback_session"
 SIGNIN_COOKIE = "dialback_signin"
@@ -37,6 +37,7 @@ class Session:
     csrf: str
     name: str
     expires: float
+    token: str = ""  # the bearer token it signed in with, checked again on every request
 
     @property
     def role(self) -> str:
@@ -49,9 +50,10 @@ class Sessions:
 
     by_id: dict[str, Session] = field(default_factory=dict)
 
-    def open(self, principal: Principal, name: str) -> tuple[str, Session]:
+    def open(self, principal: Principal, name: str, token: str = "") -> tuple[str, Session]:
         session_id = secrets.token_urlsafe(32)
-        session = Session(principal, secrets.token_urlsafe(32), name, time.time() + SESSION_SECONDS)
+        expires = time.time() + SESSION_SECONDS
+        session = Session(principal, secrets.token_urlsafe(32), name, expires, token)
         self.by_id[session_id] = session
         return session_id, session
 
@@ -85,15 +87,27 @@ def sessions(request: Request) -> Sessions:
 
 
 def current(request: Request) -> Session | None:
-    return sessions(request).get(request.cookies.get(SESSION_COOKIE))
+    """The request's session; one whose token was revoked or expired is closed at once."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    session = sessions(request).get(session_id)
+    if session is not None and session.token and _tokens(request).holder(session.token) is None:
+        sessions(request).close(session_id)
+        return None
+    return session
+
+
+def _tokens(request: Request) -> Tokens:
+    found: Tokens = request.app.state.tokens
+    return found
 
 
 def principal_of_token(request: Request, token: str) -> Principal:
-    """The API's token lookup: raises ``Unauthorized`` for an unknown token."""
-    row = queries(request).token(token.strip())
-    if row is None:
-        raise Unauthorized("unknown token")
-    return Principal(Role(row[0]), row[1])
+    """The API's token lookup: raises ``Unauthorized`` for an unknown, revoked or expired
+    token."""
+    holder = _tokens(request).holder(token.strip())
+    if holder is None:
+        raise Unauthorized("unknown, revoked or expired token")
+    return Principal(Role(holder.role), holder.user_id, holder.scope)
 
 
 def set_cookie(response: Response, name: str, value: str, max_age: int) -> None:

@@ -1,0 +1,116 @@
+"""API tokens (issue 12): who may hold which role and for how long, listed and revoked.
+
+The rules live here so ``dialback token …`` and the admin API apply the same ones:
+
+- a role is ``admin``, ``supervisor`` or ``agent``; an agent token names an existing user, the
+  other roles name none (an admin token bound to an agent would be an agent with every right);
+- agent tokens expire after ``AGENT_TOKEN_SECONDS`` unless told otherwise, the others never
+  unless told;
+- a token is looked up on every request (no cache), so a revoked or expired token is refused at
+  once, by every process sharing the database.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from dialback.domain.errors import InvalidChoice, InvalidInput, NotFound, UnknownAgent
+from dialback.store.repository import TOKEN_ID, Reader, Store, TokenRow, hash_token
+
+ROLES = ("admin", "supervisor", "agent")
+AGENT_TOKEN_SECONDS = 12 * 3600  # one working shift
+DEMO_TOKEN = "demo_admin_token"  # meta key of the demo's admin token (``serve --demo``)
+
+__all__ = ["AGENT_TOKEN_SECONDS", "ROLES", "Holder", "TokenRow", "Tokens", "parse_duration"]
+
+
+class UnknownToken(NotFound):
+    code = "token_not_found"
+
+
+class RoleMismatch(InvalidInput):
+    """An agent token without a user, or an admin or supervisor token bound to one."""
+
+    code = "role_mismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Who a token speaks for. ``scope`` keys what is kept per principal (idempotency keys):
+    the user for a token bound to one, else the token itself."""
+
+    role: str
+    user_id: str | None
+    scope: str
+
+
+def parse_duration(text: str) -> float | None:
+    """``90s``, ``30m``, ``12h``, ``7d`` (or plain seconds) to seconds; ``never`` is None.
+    Raises ``InvalidInput``."""
+    if text == "never":
+        return None
+    match = re.fullmatch(r"(\d{1,7})([smhd]?)", text.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise InvalidInput("a duration such as 90s, 30m, 12h, 7d or never", field="expiresIn")
+    unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}[match.group(2)]
+    return float(int(match.group(1)) * unit)
+
+
+class Tokens:
+    """The tokens of one database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._reader = Reader(store.engine)
+
+    def holder(self, token: str) -> Holder | None:
+        """Who ``token`` speaks for now; None when unknown, revoked or expired."""
+        found = self.store.token(token)
+        if found is None:
+            return None
+        role, user_id = found
+        scope = f"user:{user_id}" if user_id else f"token:{hash_token(token)[:TOKEN_ID]}"
+        return Holder(role, user_id, scope)
+
+    def create(
+        self, role: str, user_id: str | None = None, expires_in: float | str | None = "default"
+    ) -> tuple[str, TokenRow]:
+        """A new token and its row. ``expires_in`` seconds (None: never; ``"default"``: agent
+        tokens ``AGENT_TOKEN_SECONDS``, others never). Raises ``InvalidChoice``,
+        ``RoleMismatch`` or ``UnknownAgent``."""
+        if role not in ROLES:
+            raise InvalidChoice("role is admin, supervisor or agent", field="role")
+        if role == "agent" and not user_id:
+            raise RoleMismatch("an agent token needs the agent's user id", field="userId")
+        if role != "agent" and user_id:
+            raise RoleMismatch(f"a {role} token is bound to no user", field="userId")
+        if user_id and self._reader.user(user_id) is None:
+            raise UnknownAgent(f"no user {user_id}", field="userId")
+        if expires_in == "default":
+            expires_in = AGENT_TOKEN_SECONDS if role == "agent" else None
+        assert not isinstance(expires_in, str)
+        expires_at = None if expires_in is None else time.time() + expires_in
+        token = self.store.create_token(role, user_id, expires_at)
+        row = next(r for r in self.store.tokens() if hash_token(token).startswith(r.id))
+        return token, row
+
+    def list(self) -> list[TokenRow]:
+        return self.store.tokens()
+
+    def revoke(self, token_id: str) -> None:
+        """Revoke the token named by ``token_id`` (as ``list`` shows it); effective at once.
+        Raises ``UnknownToken``."""
+        if not self.store.revoke_token(token_id):
+            raise UnknownToken(f"no token {token_id}", field="tokenId")
+
+    def demo_admin(self) -> str:
+        """The demo's admin token: the one a previous ``serve --demo`` on this database made
+        while it still works, else a new one (kept in the database, in clear: a demo only)."""
+        kept = self.store.meta(DEMO_TOKEN)
+        if kept is not None and self.holder(kept) is not None:
+            return kept
+        token = self.store.create_token("admin")
+        self.store.set_meta(DEMO_TOKEN, token)
+        return token
