@@ -50,6 +50,13 @@ def serve(
     sip_password: Annotated[
         str | None, typer.Option(envvar="DIALBACK_SIP_PASSWORD", help="SIP: its password.")
     ] = None,
+    # --- issue 17: snapshots, several nodes ---
+    snapshot_events: Annotated[
+        int, typer.Option(help="Write a snapshot of the engine every N events (0: never).")
+    ] = 10_000,
+    snapshot_seconds: Annotated[
+        float, typer.Option(help="... or every T seconds when something happened.")
+    ] = 300.0,
 ) -> None:
     """Run the service: REST API, timers and the simulated carrier (SQLite by default), or a SIP
     trunk with ``--sip``."""
@@ -85,6 +92,13 @@ def serve(
     migrate(engine)
     store = Store(engine)
     runtime = Runtime(store, dialer_factory)
+    if snapshot_events > 0:  # issue 17
+        from dialback.service.snapshots import SnapshotPolicy
+        from dialback.store.snapshots import SnapshotStore
+
+        runtime.snapshots = SnapshotPolicy(
+            SnapshotStore(engine), every_events=snapshot_events, every_seconds=snapshot_seconds
+        )
 
     async def started() -> None:
         # The engine keeps every live callback in memory: move what startup built out of the

@@ -6,7 +6,8 @@
 - **Commit before effect.** A batch's events and read models are committed before any of its
   effects runs (a dial is placed only once the dial is on record). If the commit fails, the
   runtime stops taking events: the engine ran ahead of the database, and a restart rebuilds it.
-- **Restart.** The engine is rebuilt by replaying the event log with the database's seed; timers
+- **Restart.** The engine is rebuilt from the newest snapshot and the events logged after it (the
+  whole log with the database's seed when there is none; ``snapshots.py``); timers
   are armed again (those due during the downtime fire at once); a dial the carrier no longer knows
   ends with outcome ``ERROR`` (retried only by the retry rule), never re-dialed blindly; a customer
   whose call the carrier no longer has is recorded as hung up.
@@ -17,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +47,7 @@ from dialback.domain.events import (
     TimerKey,
 )
 from dialback.domain.model import DialResult, InteractionId, MediaType, Outcome, State
+from dialback.service.snapshots import SnapshotPolicy, dump, rebuild
 from dialback.store.repository import Idempotent, Step, Store
 
 __all__ = ["Accepted", "Idempotent", "Runtime", "ServiceUnavailable"]
@@ -97,13 +98,22 @@ class Runtime:
     _last_now: float = 0.0
     loop: asyncio.AbstractEventLoop = field(init=False)
     _idempotent: dict[str, Idempotent] = field(default_factory=dict)
+    # issue 17: snapshots to start from and take; whether a placed dial may go out now (a node
+    # whose lease may have ended dials nothing, service/node.py)
+    snapshots: SnapshotPolicy | None = None
+    may_dial: Callable[[], bool] = field(default=lambda: True)
 
     # --- life cycle -----------------------------------------------------------------------------
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        seed = await asyncio.to_thread(self.store.seed)
-        self.engine = Engine(rng=random.Random(seed), pacing_tick_seconds=self.pacing_tick_seconds)
-        self.replayed_events = await asyncio.to_thread(self._replay)
+        rebuilt = await asyncio.to_thread(
+            rebuild,
+            self.store,
+            self.snapshots.store if self.snapshots else None,
+            pacing_tick_seconds=self.pacing_tick_seconds,
+        )
+        self.engine, self._last_now = rebuilt.engine, rebuilt.last_now
+        self.replayed_events = rebuilt.replayed
         self.dialer = self.dialer_factory(self.report)
         self._queue = asyncio.Queue()
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
@@ -111,14 +121,6 @@ class Runtime:
             self._arm(key, at)
         await self._reconcile()
         log.info("engine rebuilt from %d events", self.replayed_events)
-
-    def _replay(self) -> int:
-        count = 0
-        for event, at in self.store.events():
-            self.engine.handle(event, at)  # effects were executed when the event was new
-            self._last_now = at
-            count += 1
-        return count
 
     async def _reconcile(self) -> None:
         """After a restart: settle what the carrier no longer knows."""
@@ -142,6 +144,8 @@ class Runtime:
             await self._queue.put(None)
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
+            if self.failed is None and self.snapshots is not None and self.snapshots.pending():
+                await self._snapshot()
         for task in list(self._tasks):
             task.cancel()
         if hasattr(self, "dialer"):
@@ -185,6 +189,18 @@ class Runtime:
                     break
                 items.append(item)
             await self._write(items)
+            if self.snapshots is not None and self.snapshots.count(len(items)):
+                await self._snapshot()
+
+    async def _snapshot(self) -> None:
+        """Between batches (the engine holds exactly the committed log): write a snapshot. A
+        failure costs only a longer replay at the next start."""
+        assert self.snapshots is not None
+        try:
+            state = await asyncio.to_thread(dump, self.engine, self._last_now)
+            await asyncio.to_thread(self.snapshots.write, state, self._last_now, self.store.guard)
+        except Exception:
+            log.exception("snapshot failed")
 
     async def _write(self, items: list[_Item]) -> None:
         steps: list[Step] = []
@@ -249,7 +265,10 @@ class Runtime:
                 if handle is not None:
                     handle.cancel()
             elif isinstance(effect, PlaceCall):
-                self.dialer.place(effect)
+                if self.may_dial():
+                    self.dialer.place(effect)
+                else:  # on record, never placed: the next owner ends it with ERROR (R-CF-9)
+                    log.warning("dial %s not placed: this node's lease may be over", effect.dial_id)
             elif isinstance(effect, CancelCall):
                 self.dialer.cancel(effect.dial_id)
             elif isinstance(effect, ConnectToAgent):

@@ -1,0 +1,1 @@
+"""``dialback nodes``: nodes, shards and leases on one PostgreSQL (issue 17)."""
