@@ -12,21 +12,28 @@ import random
 from dataclasses import dataclass, field
 
 from dialback.domain.events import (
+    AgentEndedCallback,
+    AgentHungUp,
     AgentJoinedQueue,
     AgentPresenceChanged,
     AgentRegistered,
+    AgentWentIdle,
+    AlertAccepted,
     CallbackRequested,
     Event,
     QueueConfigured,
     VoiceCallQueued,
+    WrapUpCompleted,
 )
 from dialback.domain.model import (
     AgentId,
     CallbackRequest,
     ConversationId,
     InteractionId,
+    MediaType,
     Presence,
     QueueId,
+    State,
 )
 from dialback.domain.settings import parse_queue
 from dialback.service.runtime import Runtime
@@ -95,7 +102,29 @@ class DemoCenter:
         self.runtime.listeners.append(self.agents.react)
         if not self.runtime.engine.queues:
             await self._setup()
+        self._resume()
         self.runtime.spawn(self._customers())
+
+    def _resume(self) -> None:
+        """After a restart or a take-over by another node (issue 17), the virtual agents pick up
+        what the engine says they hold: their next steps were timers of the process that ended."""
+        engine = self.runtime.engine
+        for agent in engine.agents.values():
+            if agent.not_responding:
+                self.later(self.agents.accept_seconds, AgentWentIdle(agent.id))
+            for interaction_id, state in agent.work.items():
+                live = engine.interactions.get(interaction_id)
+                if state is State.ALERTING:
+                    self.later(self.agents.accept_seconds, AlertAccepted(agent.id, interaction_id))
+                elif live is not None and live.media is MediaType.CALLBACK:
+                    self.later(
+                        self.agents.redial_seconds, AgentEndedCallback(agent.id, interaction_id)
+                    )
+                else:
+                    self.later(self.agents.accept_seconds, AgentHungUp(agent.id, interaction_id))
+            for interaction_id in agent.acw:
+                wrap_up = WrapUpCompleted(agent.id, interaction_id, self.agents.wrapup_code)
+                self.later(self.agents.acw_seconds, wrap_up)
 
     async def _setup(self) -> None:
         submit = self.runtime.submit

@@ -68,6 +68,7 @@ class NodeRuntime(Runtime):
     _leading: asyncio.Task[None] | None = None
     _watchdog: asyncio.TimerHandle | None = None
     _position: int = 0
+    _replica: bool = False  # whether engine + _position follow the log (not a past term's)
     _client: httpx.AsyncClient | None = None
     _listeners: int = 0
 
@@ -162,23 +163,30 @@ class NodeRuntime(Runtime):
         log.info("node %s leads shard %s (epoch %d)", self.node_id, self.shard, epoch)
         self.store.guard = self.leases.guard(self.shard, epoch)
         self.leading, self.epoch, self.owner_url = True, epoch, self.url
+        self._replica = False
         self._extend(sent)
         self._leading = self.loop.create_task(self._lead(epoch, sent))
 
     def _extend(self, sent: float) -> None:
         """The lease runs ``ttl`` from when the database granted it, which is after ``sent``."""
         self.deadline = sent + self.ttl - self.margin
+        self._arm_watchdog()
+
+    def _arm_watchdog(self) -> None:
         if self._watchdog is not None:
             self._watchdog.cancel()
-        self._watchdog = self.loop.call_at(
-            self.loop.time() + (self.deadline - time.monotonic()), self._expired
-        )
+        left = self.deadline - time.monotonic()
+        self._watchdog = self.loop.call_at(self.loop.time() + max(0.0, left), self._expired)
 
     def _expired(self) -> None:
-        if self.leading and time.monotonic() >= self.deadline:
-            log.error("lease of shard %s not renewed in time: fencing this node", self.shard)
-            self._fence()
-            self.loop.create_task(self._step_down())
+        if not self.leading:
+            return
+        if time.monotonic() < self.deadline:  # the loop may run a timer a hair early
+            self._arm_watchdog()
+            return
+        log.error("lease of shard %s not renewed in time: fencing this node", self.shard)
+        self._fence()
+        self.loop.create_task(self._step_down())
 
     # --- leading --------------------------------------------------------------------------------
     async def _lead(self, epoch: int, since: float) -> None:
@@ -208,6 +216,7 @@ class NodeRuntime(Runtime):
     async def _step_down(self) -> None:
         if not self.leading:
             return
+        log.warning("node %s steps down from shard %s: no more dials", self.node_id, self.shard)
         self._fence()
         self.leading = False
         self.epoch = None
@@ -228,7 +237,11 @@ class NodeRuntime(Runtime):
         self._writer, self.failed = None, None
         self._tasks, self._idempotent = set(), {}
         self.may_dial = self._may_dial
-        await self._follow()
+        self._replica = False
+        try:
+            await self._follow()
+        except Exception as failure:  # the database is away: the next heartbeat tries again
+            log.warning("cannot rebuild the replica: %s", failure)
 
     def _fail_waiting(self) -> None:
         if not hasattr(self, "_queue"):
@@ -248,7 +261,7 @@ class NodeRuntime(Runtime):
             pacing_tick_seconds=self.pacing_tick_seconds,
         )
         self.engine, self._last_now = rebuilt.engine, rebuilt.last_now
-        self._position = rebuilt.position
+        self._position, self._replica = rebuilt.position, True
         self.replayed_events = rebuilt.replayed
 
     async def _refresh(self) -> None:
@@ -257,6 +270,9 @@ class NodeRuntime(Runtime):
         self.owner_url = next(
             (r.url for r in leases if r.shard == self.shard and r.seconds_left > 0), None
         )
+        if not self._replica:
+            await self._follow()
+            return
         source = SnapshotStore(self.store.engine, self.shard)
         tail = await asyncio.to_thread(lambda: list(source.events_after(self._position)))
         for seq, event, at in tail:
