@@ -39,7 +39,9 @@ pytestmark = pytest.mark.timeout(240)
 
 
 def node_args() -> list[str]:
-    return ["--demo", "--speed", "20", "--lease-seconds", str(LEASE)]
+    # snapshots every 300 events: a take-over loads one and replays only the tail
+    lease = ["--lease-seconds", str(LEASE), "--snapshot-events", "300"]
+    return ["--demo", "--speed", "20", *lease]
 
 
 def admin_token(db: str) -> str:
@@ -160,6 +162,10 @@ def test_three_nodes_and_two_kills_lose_no_callback_and_never_overlap_dials(
 
             eventually(dialing_again, timeout=30, what="dispatch to go on after the kills")
             phase("dialing again")
+            health = httpx.get(f"{survivor.url}/healthz", timeout=10).json()
+            with engine.connect() as c:
+                logged = c.execute(sa.select(sa.func.count()).select_from(tables.events))
+                assert health["replayedEvents"] < logged.scalar_one()  # snapshot + tail
         finally:
             for node in nodes:
                 if node.killed_at is None:
@@ -193,6 +199,20 @@ def nodes_killed_at(nodes: list[Node], name: str) -> float | None:
     return next(n.killed_at for n in nodes if n.name == name)
 
 
+def the_same_answer_from_leader_and_follower(leader: Node, follower: Node, token: str) -> None:
+    """A follower forwards an event and answers with the leader's refusal; both say who leads."""
+    headers = {"Authorization": f"Bearer {token}"}
+    path = "/api/v2/users/nobody/interactions/nothing/accept"
+    here = httpx.post(follower.url + path, headers=headers, timeout=10)
+    there = httpx.post(leader.url + path, headers=headers, timeout=10)
+    assert here.status_code == there.status_code == 404
+    assert here.json() == there.json()
+    for node in (leader, follower):
+        view = httpx.get(f"{node.url}/api/v2/dialback/cluster", headers=headers, timeout=10)
+        assert view.json()["shards"][0]["leaseholder"] == leader.name
+        assert view.json()["self"]["leading"] is (node is leader)
+
+
 def stop(node: Node) -> None:
     """SIGTERM, and SIGKILL if it cannot finish (a node whose database hangs cannot)."""
     os.killpg(node.process.pid, signal.SIGTERM)
@@ -220,6 +240,7 @@ def test_a_node_cut_off_from_postgresql_places_no_dial_after_its_lease(
             eventually(lambda: (leader(engine) or ("",))[0] == "a", what="a to lead")
             b = start_node(db, "b", tmp_path, *node_args())
             nodes.append(b)
+            the_same_answer_from_leader_and_follower(a, b, token)
             create_callbacks([b], token, 100, "p")  # through b, forwarded to a
             eventually(lambda: in_flight(a.log), timeout=30, what="a dial in flight on a")
             cut = time.time()

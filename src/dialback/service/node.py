@@ -69,6 +69,7 @@ class NodeRuntime(Runtime):
     _watchdog: asyncio.TimerHandle | None = None
     _position: int = 0
     _replica: bool = False  # whether engine + _position follow the log (not a past term's)
+    _term_over: asyncio.Future[None] | None = None  # resolved when this node steps down
     _client: httpx.AsyncClient | None = None
     _listeners: int = 0
 
@@ -109,13 +110,20 @@ class NodeRuntime(Runtime):
             self._leading.cancel()
         epoch, was_leading = self.epoch, self.leading
         if was_leading:
-            await Runtime.stop(self)
+            try:  # drain, snapshot; bounded: a database that does not answer cannot be waited for
+                await asyncio.wait_for(Runtime.stop(self), timeout=self.ttl)
+            except TimeoutError:
+                log.error("stop did not finish within the lease: fencing")
+                self._fence()
             self.leading = False
         assert self.leases is not None
+        leases = self.leases
         with contextlib.suppress(Exception):
             if was_leading and epoch is not None:
-                await asyncio.to_thread(self.leases.release, self.shard, epoch)
-            await asyncio.to_thread(self.leases.unregister)
+                await asyncio.wait_for(
+                    asyncio.to_thread(leases.release, self.shard, epoch), timeout=self.ttl / 4
+                )
+            await asyncio.wait_for(asyncio.to_thread(leases.unregister), timeout=self.ttl / 4)
         if self._client is not None:
             await self._client.aclose()
 
@@ -163,7 +171,7 @@ class NodeRuntime(Runtime):
         log.info("node %s leads shard %s (epoch %d)", self.node_id, self.shard, epoch)
         self.store.guard = self.leases.guard(self.shard, epoch)
         self.leading, self.epoch, self.owner_url = True, epoch, self.url
-        self._replica = False
+        self._replica, self._term_over = False, self.loop.create_future()
         self._extend(sent)
         self._leading = self.loop.create_task(self._lead(epoch, sent))
 
@@ -220,6 +228,8 @@ class NodeRuntime(Runtime):
         self._fence()
         self.leading = False
         self.epoch = None
+        if self._term_over is not None and not self._term_over.done():
+            self._term_over.set_result(None)  # requests in the abandoned batch get a 503
         self.store.guard = _refuse
         if self._watchdog is not None:
             self._watchdog.cancel()
@@ -275,6 +285,11 @@ class NodeRuntime(Runtime):
             return
         source = SnapshotStore(self.store.engine, self.shard)
         tail = await asyncio.to_thread(lambda: list(source.events_after(self._position)))
+        if tail and tail[0][0] != self._position + 1:  # a gap: a failed commit, or pruning
+            pruned = await asyncio.to_thread(source.pruned_through)
+            if pruned > self._position:  # events this replica never saw are gone
+                await self._follow()
+                return
         for seq, event, at in tail:
             if self.leading:
                 return
@@ -294,9 +309,15 @@ class NodeRuntime(Runtime):
 
     async def submit_here(self, event: Event, *, idempotent: Idempotent | None = None) -> Accepted:
         """A forwarded event: only the leader takes it (no forwarding loops)."""
-        if not self.leading:
+        if not self.leading or self._term_over is None:
             raise ServiceUnavailable("this node does not lead the shard")
-        return await Runtime.submit(self, event, idempotent=idempotent)
+        ended = self._term_over
+        submitted = asyncio.ensure_future(Runtime.submit(self, event, idempotent=idempotent))
+        await asyncio.wait((submitted, ended), return_when=asyncio.FIRST_COMPLETED)
+        if not submitted.done():  # the term ended with the event in an abandoned batch
+            submitted.cancel()
+            raise ServiceUnavailable("this node stepped down; retry")
+        return submitted.result()
 
     def status(self) -> dict[str, Any]:
         """What this node knows of itself, for ``/api/v2/dialback/cluster``."""
