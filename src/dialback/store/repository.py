@@ -278,7 +278,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # issue 17: runs first in every write's transaction and raises to refuse it (a node's
-        # lease fencing, service/leases.py); None: a single node owns the database
+        # lease fencing, store/leases.py and service/node.py); None: one node owns the database
         self.guard: Callable[[Connection], None] | None = None
 
     # --- writing --------------------------------------------------------------------------------

@@ -124,5 +124,5 @@ test_snapshots_in_the_engine_machine = SnapshotMachine.TestCase
 
 
 def test_the_format_names_the_domain_code() -> None:
-    assert snapshot_format().startswith("pickle-1-")
+    assert snapshot_format().startswith("pickle-2-")
     assert snapshot_format() == snapshot_format()
