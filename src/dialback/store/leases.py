@@ -137,6 +137,8 @@ class Leases:
         """Say this node is alive and where it answers (called with every heartbeat)."""
         n = nodes
         with self.engine.begin() as c:
+            # nodes not seen for an hour are gone (killed ones never unregister)
+            c.execute(n.delete().where(n.c.seen_at < sa.func.now() - sa.text("interval '1 hour'")))
             updated = c.execute(
                 n.update().where(n.c.node_id == self.node_id).values(url=url, seen_at=sa.func.now())
             ).rowcount
