@@ -72,6 +72,7 @@ class NodeRuntime(Runtime):
     _term_over: asyncio.Future[None] | None = None  # resolved when this node steps down
     _client: httpx.AsyncClient | None = None
     _listeners: int = 0
+    _following: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         self.may_dial = self._may_dial
@@ -96,7 +97,8 @@ class NodeRuntime(Runtime):
                 break
             except sa.exc.IntegrityError:
                 continue
-        await self._follow()
+        async with self._following:
+            await self._follow()
         self._client = httpx.AsyncClient(timeout=10)
         self._beat = self.loop.create_task(self._heartbeat())
 
@@ -249,7 +251,8 @@ class NodeRuntime(Runtime):
         self.may_dial = self._may_dial
         self._replica = False
         try:
-            await self._follow()
+            async with self._following:
+                await self._follow()
         except Exception as failure:  # the database is away: the next heartbeat tries again
             log.warning("cannot rebuild the replica: %s", failure)
 
@@ -275,26 +278,33 @@ class NodeRuntime(Runtime):
         self.replayed_events = rebuilt.replayed
 
     async def _refresh(self) -> None:
-        """Follow the log's tail, and learn where the leader answers."""
+        """Learn where the leader answers, and follow the log's tail."""
         leases = await asyncio.to_thread(list_leases, self.store.engine)
         self.owner_url = next(
             (r.url for r in leases if r.shard == self.shard and r.seconds_left > 0), None
         )
-        if not self._replica:
-            await self._follow()
-            return
-        source = SnapshotStore(self.store.engine, self.shard)
-        tail = await asyncio.to_thread(lambda: list(source.events_after(self._position)))
-        if tail and tail[0][0] != self._position + 1:  # a gap: a failed commit, or pruning
-            pruned = await asyncio.to_thread(source.pruned_through)
-            if pruned > self._position:  # events this replica never saw are gone
-                await self._follow()
-                return
-        for seq, event, at in tail:
+        await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        """Apply the events logged after the replica's position (one caller at a time)."""
+        async with self._following:
             if self.leading:
                 return
-            self.engine.handle(event, at)
-            self._last_now, self._position = at, seq
+            if not self._replica:
+                await self._follow()
+                return
+            source = SnapshotStore(self.store.engine, self.shard)
+            tail = await asyncio.to_thread(lambda: list(source.events_after(self._position)))
+            if tail and tail[0][0] != self._position + 1:  # a gap: a failed commit, or pruning
+                pruned = await asyncio.to_thread(source.pruned_through)
+                if pruned > self._position:  # events this replica never saw are gone
+                    await self._follow()
+                    return
+            for seq, event, at in tail:
+                if self.leading:
+                    return
+                self.engine.handle(event, at)
+                self._last_now, self._position = at, seq
 
     # --- events ---------------------------------------------------------------------------------
     async def submit(self, event: Event, *, idempotent: Idempotent | None = None) -> Accepted:
@@ -305,7 +315,10 @@ class NodeRuntime(Runtime):
             await self._refresh()
         if self.owner_url is None or self.owner_url == self.url or self._client is None:
             raise ServiceUnavailable("no node leads the shard at the moment; retry")
-        return await forward(self._client, self.owner_url, self.secret, event, idempotent)
+        accepted = await forward(self._client, self.owner_url, self.secret, event, idempotent)
+        with contextlib.suppress(Exception):  # read your writes here (the leader has them)
+            await self._catch_up()
+        return accepted
 
     async def submit_here(self, event: Event, *, idempotent: Idempotent | None = None) -> Accepted:
         """A forwarded event: only the leader takes it (no forwarding loops)."""
