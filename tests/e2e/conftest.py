@@ -128,8 +128,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
     def bound() -> str | None:
         assert process.poll() is None, log.read_text()
-        found = re.search(r"Uvicorn running on (http://127\.0\.0\.1:\d+)", log.read_text())
-        return found.group(1) if found else None
+        text = log.read_text()
+        found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", text)
+        return found.group(1) if found and "Application startup complete" in text else None
 
     url = eventually(bound, timeout=60, what="dialback serve to bind a port")
     admin = httpx.Client(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -58,6 +60,23 @@ def serve(
     sip_password: Annotated[
         str | None, typer.Option(envvar="DIALBACK_SIP_PASSWORD", help="SIP: its password.")
     ] = None,
+    # --- issue 17: snapshots, several nodes ---
+    snapshot_events: Annotated[
+        int, typer.Option(help="Write a snapshot of the engine every N events (0: never).")
+    ] = 10_000,
+    snapshot_seconds: Annotated[
+        float, typer.Option(help="... or every T seconds when something happened.")
+    ] = 300.0,
+    node_id: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL: this node's id (default: host and a random tag)."),
+    ] = None,
+    lease_seconds: Annotated[
+        float, typer.Option(help="PostgreSQL: how long a shard's lease lasts unrenewed.")
+    ] = 8.0,
+    advertise_url: Annotated[
+        str | None, typer.Option(help="PostgreSQL: where other nodes reach this one's API.")
+    ] = None,
 ) -> None:
     """Run the service: REST API, timers and the simulated carrier (SQLite by default), or a SIP
     trunk with ``--sip``."""
@@ -67,6 +86,7 @@ def serve(
 
     import uvicorn
 
+    from dialback.api import cluster
     from dialback.demo.center import DemoCenter
     from dialback.service.runtime import Runtime
     from dialback.service.tokens import Tokens
@@ -92,10 +112,42 @@ def serve(
             sip_password,
         )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    # issue 17: bind first (port 0 picks one), so the node knows where it answers
+    listener = _bind(host, port)
+    url = advertise_url or "http://{}:{}".format(*listener.getsockname()[:2])
     engine = connect(db)
     migrate(engine)
-    store = Store(engine)
-    runtime = Runtime(store, dialer_factory)
+    runtime: Runtime
+    if engine.dialect.name == "postgresql":  # several nodes may share it: lead by lease
+        from dialback.service.node import NodeRuntime, node_engine
+        from dialback.store.leases import Leases
+
+        engine.dispose()
+        engine = node_engine(db, lease_seconds)
+        node = node_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
+        store = Store(engine)
+        runtime = NodeRuntime(
+            store,
+            dialer_factory,
+            leases=Leases(engine, node, lease_seconds),
+            url=url,
+            ttl=lease_seconds,
+            margin=lease_seconds / 4,
+            poll=min(1.0, lease_seconds / 8),
+            on_lead=(lambda leader: DemoCenter(leader, speed=speed).start()) if demo else None,
+        )
+        print(f"dialback node {node} listening on {url}", flush=True)
+    else:
+        store = Store(engine)
+        runtime = Runtime(store, dialer_factory)
+        print(f"dialback listening on {url}", flush=True)
+    if snapshot_events > 0:  # issue 17
+        from dialback.service.snapshots import SnapshotPolicy
+        from dialback.store.snapshots import SnapshotStore
+
+        runtime.snapshots = SnapshotPolicy(
+            SnapshotStore(engine), every_events=snapshot_events, every_seconds=snapshot_seconds
+        )
 
     async def started() -> None:
         # The engine keeps every live callback in memory: move what startup built out of the
@@ -104,25 +156,35 @@ def serve(
         gc.set_threshold(50_000, 20, 50)
         if demo:
             token = Tokens(store).demo_admin()  # the same one at every start on this database
-            await DemoCenter(runtime, speed=speed).start()
+            if type(runtime) is Runtime:  # a node starts its demo center when it leads
+                await DemoCenter(runtime, speed=speed).start()
             cli_console().print(
-                f"[bold green]dialback demo[/] on http://{host}:{port}  "
+                f"[bold green]dialback demo[/] on {url}  "
                 f"(API docs: /docs)\nadmin token: [bold]{token}[/]\n"
-                f"dashboard: open http://{host}:{port}/ and sign in with the admin token; "
-                f"agent desktop: http://{host}:{port}/agent with a token from "
+                f"dashboard: open {url}/ and sign in with the admin token; "
+                f"agent desktop: {url}/agent with a token from "
                 f"`dialback token create --role agent --user ID`\n"
                 f"try: curl -H 'Authorization: Bearer {token}' "
-                f"http://{host}:{port}/api/v2/routing/queues",
+                f"{url}/api/v2/routing/queues",
                 soft_wrap=True,
             )
 
-    uvicorn.run(
-        create_app(runtime, on_started=started, max_body_bytes=max_body),
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=access_log,
-    )
+    app = create_app(runtime, on_started=started, max_body_bytes=max_body)
+    app.include_router(cluster.router)
+    config = uvicorn.Config(app, log_level="info", access_log=access_log)
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, as uvicorn would make it (``--port 0``: any free port)."""
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as problem:
+        raise typer.BadParameter(str(problem), param_hint="--port") from None
+    listener.set_inheritable(True)
+    return listener
 
 
 def _carrier_mix(text: str) -> dict[Outcome, float]:

@@ -13,21 +13,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dialback.domain.events import (
+    AgentEndedCallback,
+    AgentHungUp,
     AgentJoinedQueue,
     AgentPresenceChanged,
     AgentRegistered,
+    AgentWentIdle,
+    AlertAccepted,
     CallbackRequested,
     Event,
     QueueConfigured,
     VoiceCallQueued,
+    WrapUpCompleted,
 )
 from dialback.domain.model import (
     AgentId,
     CallbackRequest,
     ConversationId,
     InteractionId,
+    MediaType,
     Presence,
     QueueId,
+    RoutingStatus,
+    State,
 )
 from dialback.domain.settings import parse_queue
 from dialback.service.queries import Queries
@@ -132,7 +140,31 @@ class DemoCenter:
         if not self.queries.queue_ids():
             for event in setup_events():
                 await self.runtime.submit(event)
+        self._resume()
         self.runtime.spawn(self._customers())
+
+    def _resume(self) -> None:
+        """After a restart or a take-over by another node (issue 17), the virtual agents pick up
+        what the engine says they hold: their next steps were timers of the process that ended."""
+        for agent_id in self.queries.agent_ids():
+            agent = self.queries.agent(agent_id)
+            if agent is None:
+                continue
+            if agent.status is RoutingStatus.NOT_RESPONDING:
+                self.later(self.agents.accept_seconds, AgentWentIdle(agent.id))
+            for interaction_id, state in agent.work:
+                live = self.queries.interaction(interaction_id)
+                if state is State.ALERTING:
+                    self.later(self.agents.accept_seconds, AlertAccepted(agent.id, interaction_id))
+                elif live is not None and live.media is MediaType.CALLBACK:
+                    self.later(
+                        self.agents.redial_seconds, AgentEndedCallback(agent.id, interaction_id)
+                    )
+                else:
+                    self.later(self.agents.accept_seconds, AgentHungUp(agent.id, interaction_id))
+            for interaction_id in agent.acw:
+                wrap_up = WrapUpCompleted(agent.id, interaction_id, self.agents.wrapup_code)
+                self.later(self.agents.acw_seconds, wrap_up)
 
     async def _customers(self) -> None:
         while True:

@@ -201,6 +201,10 @@ class Queries:
             found.reserved_for,
         )
 
+    def agent_ids(self) -> list[AgentId]:
+        """Every agent the engine knows, in the order they were registered."""
+        return list(self._runtime.engine.agents)
+
     def queue_ids(self) -> list[QueueId]:
         """Every queue the engine knows, in the order they were configured."""
         return list(self._runtime.engine.queues)

@@ -10,7 +10,8 @@
   writes the batch's events again one at a time: the one the database refuses is answered with
   ``EventNotStored`` (or ``ServiceUnavailable`` when the database itself is down) and the others
   are committed as usual. No person has to restart anything (issue 12).
-- **Restart.** The engine is rebuilt by replaying the event log with the database's seed; timers
+- **Restart.** The engine is rebuilt from the newest snapshot and the events logged after it (the
+  whole log with the database's seed when there is none; ``snapshots.py``); timers
   are armed again (those due during the downtime fire at once); a dial the carrier no longer knows
   ends with outcome ``ERROR`` (retried only by the retry rule), never re-dialed blindly; a customer
   whose call the carrier no longer has is recorded as hung up.
@@ -21,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -51,6 +51,7 @@ from dialback.domain.events import (
     TimerKey,
 )
 from dialback.domain.model import DialResult, InteractionId, MediaType, Outcome, State
+from dialback.service.snapshots import SnapshotPolicy, dump, rebuild
 from dialback.store.repository import Idempotent, Step, Store
 from dialback.telephony.port import Dialer, Report
 
@@ -128,16 +129,17 @@ class Runtime:
     loop: asyncio.AbstractEventLoop = field(init=False)
     _idempotent: dict[tuple[str, str], Idempotent] = field(default_factory=dict)
     _stopping: bool = False
+    # issue 17: snapshots to start from and take; whether a placed dial may go out now (a node
+    # whose lease may have ended dials nothing, service/node.py)
+    snapshots: SnapshotPolicy | None = None
+    may_dial: Callable[[], bool] = field(default=lambda: True)
 
     # --- life cycle -----------------------------------------------------------------------------
     async def start(self) -> None:
         """Rebuild the engine from the event log, start the writer, arm the timers again and
         settle what the carrier forgot during the downtime (see the module docstring)."""
         self.loop = asyncio.get_running_loop()
-        seed = await asyncio.to_thread(self.store.seed)
-        self.engine, self.replayed_events, self._last_now = await asyncio.to_thread(
-            self._replayed, seed
-        )
+        self.engine, self.replayed_events, self._last_now = await asyncio.to_thread(self._replayed)
         self.dialer = self.dialer_factory(self.report)
         self._queue = asyncio.Queue()
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
@@ -146,15 +148,15 @@ class Runtime:
         await self._reconcile()
         log.info("engine rebuilt from %d events", self.replayed_events)
 
-    def _replayed(self, seed: int) -> tuple[Engine, int, float]:
-        """A new engine fed the whole log: (engine, events replayed, time of the last one)."""
-        engine = Engine(rng=random.Random(seed), pacing_tick_seconds=self.pacing_tick_seconds)
-        count, last = 0, self._last_now
-        for event, at in self.store.events():
-            engine.handle(event, at)  # effects were executed when the event was new
-            last = max(last, at)
-            count += 1
-        return engine, count, last
+    def _replayed(self) -> tuple[Engine, int, float]:
+        """The engine as of the end of the committed log, from the newest snapshot and the
+        events after it (issue 17): (engine, events replayed, time of the last one)."""
+        rebuilt = rebuild(
+            self.store,
+            self.snapshots.store if self.snapshots else None,
+            pacing_tick_seconds=self.pacing_tick_seconds,
+        )
+        return rebuilt.engine, rebuilt.replayed, max(self._last_now, rebuilt.last_now)
 
     async def _reconcile(self) -> None:
         """After a restart: settle what the carrier no longer knows."""
@@ -181,6 +183,8 @@ class Runtime:
             await self._queue.put(None)
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._writer
+            if self.failed is None and self.snapshots is not None and self.snapshots.pending():
+                await self._snapshot()
         for task in list(self._tasks):
             task.cancel()
         if hasattr(self, "dialer"):
@@ -239,6 +243,18 @@ class Runtime:
                 for item in items:
                     if not item.future.done():
                         item.future.set_exception(ServiceUnavailable("the write failed"))
+            if self.snapshots is not None and self.snapshots.count(len(items)):
+                await self._snapshot()
+
+    async def _snapshot(self) -> None:
+        """Between batches (the engine holds exactly the committed log): write a snapshot. A
+        failure costs only a longer replay at the next start."""
+        assert self.snapshots is not None
+        try:
+            state = await asyncio.to_thread(dump, self.engine, self._last_now)
+            await asyncio.to_thread(self.snapshots.write, state, self._last_now, self.store.guard)
+        except Exception:
+            log.exception("snapshot failed")
 
     async def _write(self, items: list[_Item]) -> None:
         steps, done, repeats = await self._handle(items)
@@ -365,8 +381,7 @@ class Runtime:
         was stored) rather than kept waiting; reports and timers wait for the database."""
         for pause in _backoff():
             try:
-                seed = await asyncio.to_thread(self.store.seed)
-                engine, count, last = await asyncio.to_thread(self._replayed, seed)
+                engine, count, last = await asyncio.to_thread(self._replayed)
                 break
             except Exception:
                 if self._stopping:
@@ -407,7 +422,10 @@ class Runtime:
                 if handle is not None:
                     handle.cancel()
             elif isinstance(effect, PlaceCall):
-                self.dialer.place(effect)
+                if self.may_dial():
+                    self.dialer.place(effect)
+                else:  # on record, never placed: the next owner ends it with ERROR (R-CF-9)
+                    log.warning("dial %s not placed: this node's lease may be over", effect.dial_id)
             elif isinstance(effect, CancelCall):
                 self.dialer.cancel(effect.dial_id)
             elif isinstance(effect, ConnectToAgent):

@@ -49,5 +49,7 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (``dialback migrate``; also run at start)."""
     config = alembic_config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # nodes starting together: one at a time
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(7417)"))  # issue 17
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

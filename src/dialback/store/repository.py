@@ -12,7 +12,7 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -296,6 +296,9 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # issue 17: runs first in every write's transaction and raises to refuse it (a node's
+        # lease fencing, store/leases.py and service/node.py); None: one node owns the database
+        self.guard: Callable[[Connection], None] | None = None
 
     # --- writing --------------------------------------------------------------------------------
     def commit(self, steps: Sequence[Step]) -> None:
@@ -305,6 +308,8 @@ class Store:
         for step in steps:
             batch.add(step)
         with self.engine.begin() as c:
+            if self.guard is not None:
+                self.guard(c)
             self._insert(c, t.events, batch.events)
             for statement in batch.statements:
                 self._execute(c, statement)

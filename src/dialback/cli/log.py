@@ -1,0 +1,61 @@
+"""``dialback log``: the event log, its snapshots and pruning (issue 17)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dialback.cli.app import DbOption, app
+
+log_app = typer.Typer(help="The event log and its snapshots.", no_args_is_help=True)
+app.add_typer(log_app, name="log")
+
+
+@log_app.command("snapshot")
+def snapshot(db: DbOption = "./dialback.db") -> None:
+    """Write a snapshot of the engine now (rebuilt from the log; run it while no node writes,
+    or let ``serve`` take them as it goes)."""
+    from dialback.service.snapshots import dump, rebuild, snapshot_format
+    from dialback.store.db import connect, migrate
+    from dialback.store.repository import Store
+    from dialback.store.snapshots import SnapshotStore
+
+    engine = connect(db)
+    migrate(engine)
+    snapshots = SnapshotStore(engine)
+    rebuilt = rebuild(Store(engine), snapshots)
+    seq = snapshots.write(
+        dump(rebuilt.engine, rebuilt.last_now), rebuilt.last_now, snapshot_format()
+    )
+    typer.echo(f"snapshot at event {seq} ({rebuilt.replayed} events replayed)")
+
+
+@log_app.command("prune")
+def prune(
+    db: DbOption = "./dialback.db",
+    before: Annotated[
+        int | None, typer.Option(help="Prune only events with a seq below this one.")
+    ] = None,
+    archive: Annotated[
+        Path | None, typer.Option(help="First append the pruned events here (gzip JSON lines).")
+    ] = None,
+) -> None:
+    """Delete the events the newest snapshot covers: a start no longer needs them."""
+    from dialback.service.snapshots import snapshot_format
+    from dialback.store.db import connect, migrate
+    from dialback.store.snapshots import SnapshotStore
+
+    engine = connect(db)
+    migrate(engine)
+    try:
+        snapshots = SnapshotStore(engine)
+        latest = snapshots.latest(snapshot_format())
+        if latest is None:
+            typer.echo("no snapshot of this version: nothing pruned (run `dialback log snapshot`)")
+            raise typer.Exit(1)
+        deleted = snapshots.prune(snapshot_format(), before=before, archive=archive)
+    finally:
+        engine.dispose()
+    typer.echo(f"pruned {deleted} events (the newest snapshot covers up to event {latest.seq})")

@@ -1,0 +1,408 @@
+"""One node of several on one PostgreSQL (issue 17): lead the shard while holding its lease,
+follow (and forward writes to the leader) otherwise.
+
+- **Lease.** A heartbeat renews the shard's lease every ``ttl / 4`` seconds while leading and
+  tries to take it every ``poll`` seconds while following (``store/leases.py``: the database's
+  clock decides expiry; a new holder gets a new epoch).
+- **Fencing.** Leading installs a ``Store.guard`` checking the epoch in every commit's own
+  transaction: a node whose lease ended cannot commit, and the runtime executes effects (dials)
+  only after a commit. The holder also treats its lease as ending ``margin`` seconds before the
+  database does (``deadline``, measured from when the renewal was *sent*): past it, it places no
+  dial, cancels the dials it has in flight and steps down, even if the database is unreachable
+  and it cannot learn that its lease ended.
+- **Taking over.** The engine is rebuilt *after* the lease is acquired, from the newest snapshot
+  and the tail: every commit of an earlier epoch either finished before (and is in the log) or
+  fails its guard. Then timers are armed again and dials in flight are reconciled as after any
+  restart (unknown → ``ERROR``, never a blind redial).
+- **Following.** A follower keeps a replica of the engine (snapshot, then the log's tail every
+  ``poll`` seconds) for reads, and forwards every event to the leader (``forward.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from dialback.domain.events import Event
+from dialback.service.forward import forward
+from dialback.service.runtime import Accepted, Runtime, ServiceUnavailable
+from dialback.service.snapshots import rebuild
+from dialback.store.leases import LeaseLost, Leases, list_leases
+from dialback.store.repository import Idempotent
+from dialback.store.snapshots import ALL, SnapshotStore
+
+log = logging.getLogger("dialback.node")
+
+
+def _refuse(_: Connection) -> None:
+    raise LeaseLost("this node does not lead the shard")
+
+
+@dataclass
+class NodeRuntime(Runtime):
+    """A ``Runtime`` that runs only while its node holds the shard's lease."""
+
+    leases: Leases | None = None
+    url: str = ""
+    shard: str = ALL
+    ttl: float = 8.0
+    margin: float = 2.0
+    poll: float = 1.0
+    on_lead: Callable[[NodeRuntime], Awaitable[None]] | None = None
+    leading: bool = False
+    epoch: int | None = None
+    deadline: float = 0.0  # time.monotonic() past which this node may no longer hold the lease
+    owner_url: str | None = None
+    secret: str = ""
+    terms: list[tuple[int, float]] = field(default_factory=list)  # (epoch, seconds to lead)
+    _beat: asyncio.Task[None] | None = None
+    _leading: asyncio.Task[None] | None = None
+    _watchdog: asyncio.TimerHandle | None = None
+    _position: int = 0
+    _replica: bool = False  # whether engine + _position follow the log (not a past term's)
+    _term_over: asyncio.Future[None] | None = None  # resolved when this node steps down
+    _client: httpx.AsyncClient | None = None
+    _listeners: int = 0
+    _following: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def __post_init__(self) -> None:
+        self.may_dial = self._may_dial
+
+    @property
+    def node_id(self) -> str:
+        assert self.leases is not None
+        return self.leases.node_id
+
+    def _may_dial(self) -> bool:
+        return self.leading and time.monotonic() < self.deadline
+
+    # --- life cycle -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        assert self.leases is not None
+        self.loop = asyncio.get_running_loop()
+        self.store.guard = _refuse
+        self.secret = await asyncio.to_thread(self.leases.cluster_secret)
+        for _ in range(3):  # nodes starting together on a new database race to choose the seed
+            try:
+                await asyncio.to_thread(self.store.seed)
+                break
+            except sa.exc.IntegrityError:
+                continue
+        async with self._following:
+            await self._follow()
+        self._client = httpx.AsyncClient(timeout=10)
+        self._beat = self.loop.create_task(self._heartbeat())
+
+    async def stop(self) -> None:
+        """A clean stop: drain and snapshot as a single node does, then hand the lease back."""
+        if self._beat is not None:
+            self._beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beat
+        if self._leading is not None and not self._leading.done():
+            self._leading.cancel()
+        epoch, was_leading = self.epoch, self.leading
+        if was_leading:
+            try:  # drain, snapshot; bounded: a database that does not answer cannot be waited for
+                await asyncio.wait_for(Runtime.stop(self), timeout=self.ttl)
+            except TimeoutError:
+                log.error("stop did not finish within the lease: fencing")
+                self._fence()
+            self.leading = False
+        assert self.leases is not None
+        leases = self.leases
+        with contextlib.suppress(Exception):
+            if was_leading and epoch is not None:
+                await asyncio.wait_for(
+                    asyncio.to_thread(leases.release, self.shard, epoch), timeout=self.ttl / 4
+                )
+            await asyncio.wait_for(asyncio.to_thread(leases.unregister), timeout=self.ttl / 4)
+        if self._client is not None:
+            await self._client.aclose()
+
+    # --- the heartbeat --------------------------------------------------------------------------
+    async def _heartbeat(self) -> None:
+        while True:
+            try:
+                await self._beat_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("heartbeat failed")
+            await asyncio.sleep(self.ttl / 4 if self.leading else self.poll)
+
+    async def _beat_once(self) -> None:
+        assert self.leases is not None
+        leases = self.leases
+        if self.leading and self.failed is not None:
+            log.warning("the runtime failed (%s): stepping down", self.failed)
+            await self._step_down()  # and take the shard again below, with a new epoch
+        held = self.epoch if self.leading else None
+        sent = time.monotonic()
+
+        def renew() -> int | None:
+            leases.register(self.url)
+            return leases.acquire(self.shard, held)
+
+        try:
+            epoch = await asyncio.wait_for(asyncio.to_thread(renew), timeout=self.ttl / 4)
+        except (TimeoutError, Exception) as failure:
+            log.warning("lease renewal failed: %s", failure)  # the watchdog fences at deadline
+            return
+        if epoch is None:
+            if self.leading:
+                log.warning("shard %s was taken over: stepping down", self.shard)
+                await self._step_down()
+            await self._refresh()
+            return
+        if self.leading and epoch == self.epoch:
+            self._extend(sent)
+            return
+        if self.leading:
+            await self._step_down()
+        assert self.leases is not None
+        log.info("node %s leads shard %s (epoch %d)", self.node_id, self.shard, epoch)
+        self.store.guard = self.leases.guard(self.shard, epoch)
+        self.leading, self.epoch, self.owner_url = True, epoch, self.url
+        self._replica, self._term_over = False, self.loop.create_future()
+        self._extend(sent)
+        self._leading = self.loop.create_task(self._lead(epoch, sent))
+
+    def _extend(self, sent: float) -> None:
+        """The lease runs ``ttl`` from when the database granted it, which is after ``sent``."""
+        self.deadline = sent + self.ttl - self.margin
+        self._arm_watchdog()
+
+    def _arm_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        left = self.deadline - time.monotonic()
+        self._watchdog = self.loop.call_at(self.loop.time() + max(0.0, left), self._expired)
+
+    def _expired(self) -> None:
+        if not self.leading:
+            return
+        if time.monotonic() < self.deadline:  # the loop may run a timer a hair early
+            self._arm_watchdog()
+            return
+        log.error("lease of shard %s not renewed in time: fencing this node", self.shard)
+        self._fence()
+        self.loop.create_task(self._step_down())
+
+    # --- leading --------------------------------------------------------------------------------
+    async def _lead(self, epoch: int, since: float) -> None:
+        self._listeners = len(self.listeners)
+        try:
+            await Runtime.start(self)  # rebuilt after the lease: includes every earlier commit
+            if self.on_lead is not None:
+                await self.on_lead(self)
+        except Exception:
+            log.exception("taking the lead failed")
+            self.failed = self.failed or RuntimeError("start failed")
+            return
+        self.terms.append((epoch, time.monotonic() - since))
+        log.info("node %s took shard %s in %.2f s", self.node_id, self.shard, self.terms[-1][1])
+
+    def _fence(self) -> None:
+        """At once: no dial from now on, and none left ringing (R-CF-9)."""
+        self.may_dial = lambda: False
+        dialer = getattr(self, "dialer", None)
+        if dialer is not None and hasattr(self, "engine"):
+            for dial_id in list(self.engine.dials):
+                dialer.cancel(dial_id)
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+
+    async def _step_down(self) -> None:
+        if not self.leading:
+            return
+        log.warning("node %s steps down from shard %s: no more dials", self.node_id, self.shard)
+        self._fence()
+        self.leading = False
+        self.epoch = None
+        if self._term_over is not None and not self._term_over.done():
+            self._term_over.set_result(None)  # requests in the abandoned batch get a 503
+        self.store.guard = _refuse
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        if self._leading is not None and not self._leading.done():
+            self._leading.cancel()
+        if self._writer is not None:
+            self._writer.cancel()  # a commit stuck on a dead connection is not waited for
+        self._fail_waiting()
+        for task in list(self._tasks):
+            task.cancel()
+        if hasattr(self, "dialer"):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.dialer.close(), timeout=5)
+        del self.listeners[self._listeners :]
+        self._writer, self.failed = None, None
+        self._tasks, self._idempotent = set(), {}
+        self.may_dial = self._may_dial
+        self._replica = False
+        try:
+            async with self._following:
+                await self._follow()
+        except Exception as failure:  # the database is away: the next heartbeat tries again
+            log.warning("cannot rebuild the replica: %s", failure)
+
+    def _fail_waiting(self) -> None:
+        if not hasattr(self, "_queue"):
+            return
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not None and not item.future.done():
+                item.future.set_exception(ServiceUnavailable("this node stepped down"))
+
+    # --- following ------------------------------------------------------------------------------
+    async def _follow(self) -> None:
+        """A replica of the engine for reads: the newest snapshot and the log after it."""
+        rebuilt = await asyncio.to_thread(
+            rebuild,
+            self.store,
+            self.snapshots.store if self.snapshots else None,
+            pacing_tick_seconds=self.pacing_tick_seconds,
+        )
+        self.engine, self._last_now = rebuilt.engine, rebuilt.last_now
+        self._position, self._replica = rebuilt.position, True
+        self.replayed_events = rebuilt.replayed
+
+    async def _refresh(self) -> None:
+        """Learn where the leader answers, and follow the log's tail."""
+        leases = await asyncio.to_thread(list_leases, self.store.engine)
+        self.owner_url = next(
+            (r.url for r in leases if r.shard == self.shard and r.seconds_left > 0), None
+        )
+        await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        """Apply the events logged after the replica's position (one caller at a time)."""
+        async with self._following:
+            if self.leading:
+                return
+            if not self._replica:
+                await self._follow()
+                return
+            source = SnapshotStore(self.store.engine, self.shard)
+            tail = await asyncio.to_thread(lambda: list(source.events_after(self._position)))
+            if tail and tail[0][0] != self._position + 1:  # a gap: a failed commit, or pruning
+                pruned = await asyncio.to_thread(source.pruned_through)
+                if pruned > self._position:  # events this replica never saw are gone
+                    await self._follow()
+                    return
+            for seq, event, at in tail:
+                if self.leading:
+                    return
+                self.engine.handle(event, at)
+                self._last_now, self._position = at, seq
+
+    # --- events ---------------------------------------------------------------------------------
+    async def submit(
+        self, event: Event, *, idempotent: Idempotent | None = None, wait: bool = False
+    ) -> Accepted:
+        """Submit here while leading, else at the leader (``wait`` as in ``Runtime.submit``)."""
+        if self.leading:
+            return await self.submit_here(event, idempotent=idempotent, wait=wait)
+        if self.owner_url is None or self.owner_url == self.url:
+            await self._refresh()
+        if self.owner_url is None or self.owner_url == self.url or self._client is None:
+            raise ServiceUnavailable("no node leads the shard at the moment; retry")
+        accepted = await forward(self._client, self.owner_url, self.secret, event, idempotent)
+        with contextlib.suppress(Exception):  # read your writes here (the leader has them)
+            await self._catch_up()
+        return accepted
+
+    async def submit_here(
+        self, event: Event, *, idempotent: Idempotent | None = None, wait: bool = False
+    ) -> Accepted:
+        """A forwarded event: only the leader takes it (no forwarding loops)."""
+        if not self.leading or self._term_over is None:
+            raise ServiceUnavailable("this node does not lead the shard")
+        ended = self._term_over
+        submitted = asyncio.ensure_future(
+            Runtime.submit(self, event, idempotent=idempotent, wait=wait)
+        )
+        await asyncio.wait((submitted, ended), return_when=asyncio.FIRST_COMPLETED)
+        if not submitted.done():  # the term ended with the event in an abandoned batch
+            submitted.cancel()
+            raise ServiceUnavailable("this node stepped down; retry")
+        return submitted.result()
+
+    def status(self) -> dict[str, Any]:
+        """What this node knows of itself, for ``/api/v2/dialback/cluster``."""
+        return {
+            "nodeId": self.node_id,
+            "url": self.url,
+            "leading": self.leading,
+            "epoch": self.epoch,
+            "leaderUrl": self.owner_url,
+            "terms": [{"epoch": e, "seconds": round(s, 3)} for e, s in self.terms],
+        }
+
+
+def cluster(runtime: Runtime) -> dict[str, Any]:
+    """Nodes, shards and leases as the database sees them, and this node's view."""
+    from dialback.store.leases import list_nodes
+
+    engine = runtime.store.engine
+    if engine.dialect.name != "postgresql":
+        return {"mode": "single", "nodes": [], "shards": [{"shard": ALL, "leaseholder": None}]}
+    return {
+        "mode": "cluster",
+        "self": runtime.status() if isinstance(runtime, NodeRuntime) else None,
+        "nodes": [
+            {
+                "nodeId": n.node_id,
+                "url": n.url,
+                "startedAt": n.started_at.isoformat(),
+                "secondsSinceSeen": round(n.seconds_since_seen, 3),
+            }
+            for n in list_nodes(engine)
+        ],
+        "shards": [
+            {
+                "shard": r.shard,
+                "leaseholder": r.node_id if r.seconds_left > 0 else None,
+                "epoch": r.epoch,
+                "expiresAt": r.expires_at.isoformat(),
+                "acquiredAt": r.acquired_at.isoformat() if r.acquired_at else None,
+                "secondsLeft": round(r.seconds_left, 3),
+                "url": r.url,
+            }
+            for r in list_leases(engine)
+        ],
+    }
+
+
+def node_engine(url: str, ttl: float) -> Any:
+    """A PostgreSQL engine whose connections fail within a fraction of the lease instead of
+    hanging on a dead network (keepalives, ``tcp_user_timeout``, ``statement_timeout``): a node
+    cut off from the database must learn it while its lease is still running."""
+    from dialback.store.db import database_url
+
+    quarter = max(1, int(ttl / 4))
+    return sa.create_engine(
+        database_url(url),
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": quarter,
+            "keepalives": 1,
+            "keepalives_idle": 1,
+            "keepalives_interval": 1,
+            "keepalives_count": 2,
+            "tcp_user_timeout": int(ttl * 250),
+            "options": f"-c statement_timeout={int(ttl * 1000)}",
+        },
+    )

@@ -1,0 +1,150 @@
+"""Two ``NodeRuntime``s in this process on one PostgreSQL (issue 17): the follower forwards
+events to the leader and reads its replica; a clean stop hands the shard over at once, from a
+snapshot; a leader past its deadline fences itself; the CLI lists nodes and leases."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from dialback.api import cluster
+from dialback.api.app import create_app
+from dialback.cli import app as cli
+from dialback.domain.model import Outcome
+from dialback.service.node import NodeRuntime, node_engine
+from dialback.service.snapshots import SnapshotPolicy
+from dialback.store.db import connect, migrate
+from dialback.store.leases import Leases, list_leases
+from dialback.store.repository import Store
+from dialback.store.snapshots import SnapshotStore
+from dialback.telephony.simulated import SimulatedCarrier
+
+from . import postgres
+from .conftest import eventually, ok, pg_admin_url
+
+LEASE = 3.0
+
+
+@dataclass
+class Running:
+    node: NodeRuntime
+    server: uvicorn.Server
+    thread: threading.Thread
+    client: httpx.Client
+
+    def run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.node.loop).result(timeout=20)
+
+    def stop(self) -> None:
+        self.client.close()
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.node.store.engine.dispose()
+
+
+def start(db: str, name: str, token: str) -> Running:
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    engine = node_engine(db, LEASE)
+    store = Store(engine)
+    node = NodeRuntime(
+        store,
+        lambda report: SimulatedCarrier(
+            report, random.Random(3), mix={Outcome.NO_ANSWER: 1.0}, speed=0.01
+        ),
+        leases=Leases(engine, name, LEASE),
+        url=url,
+        ttl=LEASE,
+        margin=LEASE / 4,
+        poll=0.2,
+    )
+    node.snapshots = SnapshotPolicy(SnapshotStore(engine), every_events=5)
+    app = create_app(node)
+    app.include_router(cluster.router)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    eventually(lambda: server.started, what=f"{name} to start")
+    client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=20)
+    return Running(node, server, thread, client)
+
+
+def admin_token(db: str) -> str:
+    engine = connect(db)
+    try:
+        return Store(engine).create_token("admin")
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def db() -> Iterator[str]:
+    with postgres.fresh_database(pg_admin_url()) as url:
+        engine = connect(url)
+        migrate(engine)
+        engine.dispose()
+        yield url
+
+
+def test_follower_forwards_and_a_clean_stop_hands_the_shard_over(db: str) -> None:
+    token = admin_token(db)
+    a = start(db, "a", token)
+    eventually(lambda: a.node.leading and a.node._writer is not None, what="a to lead")
+    b = start(db, "b", token)
+    try:
+        queue = {"name": "Support", "mediaSettings": {"callback": {"mode": "CustomerFirst"}}}
+        ok(b.client.post("/api/v2/routing/queues", json=queue))  # forwarded to a
+        queue_id = next(iter(a.node.engine.queues))
+        body = {"queueId": queue_id, "callbackNumbers": ["+14155552671"]}
+        first = ok(b.client.post("/api/v2/conversations/callbacks", json=body))
+        callback = first["callbackIdentifiers"][0]["id"]
+        assert callback in a.node.engine.interactions
+        eventually(lambda: callback in b.node.engine.interactions, what="b's replica to follow")
+        view = ok(b.client.get("/api/v2/dialback/cluster"))
+        assert view["shards"][0]["leaseholder"] == "a" and not view["self"]["leading"]
+        assert {n["nodeId"] for n in view["nodes"]} == {"a", "b"}
+        again = {"Idempotency-Key": "k1"}
+        one = ok(b.client.post("/api/v2/conversations/callbacks", json=body, headers=again))
+        two = ok(a.client.post("/api/v2/conversations/callbacks", json=body, headers=again))
+        assert one == two  # the key is the leader's, whichever node it came through
+
+        result = CliRunner().invoke(cli, ["nodes", "--db", db])
+        assert result.exit_code == 0 and "a" in result.output, result.output
+
+        a.stop()  # drains, snapshots, releases: b need not wait for the lease to expire
+        eventually(lambda: b.node.leading and b.node._writer is not None, what="b to lead")
+        assert b.node.replayed_events == 0  # a's last snapshot covers the whole log
+        assert callback in b.node.engine.interactions
+        ok(b.client.post("/api/v2/conversations/callbacks", json=body))
+        assert [r.node_id for r in list_leases(b.node.store.engine)] == ["b"]
+    finally:
+        b.stop()
+        if a.thread.is_alive():
+            a.stop()
+
+
+def test_a_leader_past_its_deadline_fences_itself_and_dials_nothing(db: str) -> None:
+    token = admin_token(db)
+    a = start(db, "a", token)
+    try:
+        eventually(lambda: a.node.leading and a.node._writer is not None, what="a to lead")
+        a.node.deadline = 0.0  # as if the database had not answered for a lease
+        assert not a.node.may_dial()
+        a.node.loop.call_soon_threadsafe(a.node._expired)
+        eventually(lambda: not a.node.leading, what="a to step down")
+        r = a.client.post("/api/v2/routing/queues", json={"name": "Q"})
+        assert r.status_code in (200, 503)  # forwarded to the leader again, or none yet
+        eventually(lambda: a.node.leading, timeout=4 * LEASE, what="a to lead again")
+        assert a.node.epoch == 2  # a new term, a new epoch
+    finally:
+        a.stop()

@@ -1,0 +1,128 @@
+"""Snapshots (issue 17): a snapshot plus the tail of the log gives exactly the state of a full
+replay, on long random histories (the simulator's, and the engine's Hypothesis machine with a
+snapshot taken and restored at random steps)."""
+
+from __future__ import annotations
+
+import enum
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import settings
+from hypothesis.stateful import rule
+
+from dialback.domain.effects import Effect
+from dialback.domain.engine import Engine
+from dialback.domain.events import Event
+from dialback.domain.ordering import IndexedHeap
+from dialback.service.snapshots import dump, load, snapshot_format
+from dialback.sim.model import Simulation
+from dialback.sim.workload import load_workload
+
+from ..domain.test_engine_properties import EngineMachine
+
+WORKLOAD = Path(__file__).parents[2] / "sim" / "workload.toml"
+SKIP = {"_handlers", "out", "now"}  # bound methods (rebuilt on load); the effects and time
+# of the step under way (`handle` sets both first, a refused event too)
+
+
+def canonical(value: Any, seen: frozenset[int] = frozenset()) -> Any:
+    """A plain, comparable dump of an object tree: every field, dicts in their order (the
+    engine's ordered sets decide its effects), sets sorted, the random generator's state."""
+    if value is None or isinstance(value, bool | int | float | str | bytes):
+        return value
+    if isinstance(value, enum.Enum):
+        return (type(value).__name__, value.value)
+    if isinstance(value, random.Random):
+        return ("Random", value.getstate())
+    if isinstance(value, IndexedHeap):
+        # its stale entries are dropped lazily, also by a read (peek): compare what it holds
+        return ("IndexedHeap", canonical(sorted(value._live.items(), key=lambda kv: kv[1]), seen))
+    if id(value) in seen:
+        return ("cycle", type(value).__name__)
+    inner = seen | {id(value)}
+    if isinstance(value, dict):
+        return tuple((canonical(k, inner), canonical(v, inner)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return tuple(canonical(v, inner) for v in value)
+    if isinstance(value, set | frozenset):
+        return ("set", tuple(sorted((canonical(v, inner) for v in value), key=repr)))
+    if callable(value) and not hasattr(value, "__dict__"):
+        return ("callable", getattr(value, "__qualname__", repr(value)))
+    names: list[str] = []
+    for cls in type(value).__mro__:
+        names.extend(getattr(cls, "__slots__", ()))
+    names.extend(getattr(value, "__dict__", {}))
+    fields = sorted({n for n in names if n not in SKIP and hasattr(value, n)})
+    return (type(value).__name__, tuple((n, canonical(getattr(value, n), inner)) for n in fields))
+
+
+def difference(a: Any, b: Any, path: str = "") -> str | None:
+    """Where two canonical dumps first differ (for a readable failure)."""
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
+        for n, (x, y) in enumerate(zip(a, b, strict=True)):
+            found = difference(x, y, f"{path}/{x[0] if isinstance(x, tuple) and x else n}")
+            if found is not None:
+                return found
+        return None
+    return None if a == b else f"{path}: {a!r:.200} != {b!r:.200}"
+
+
+def replay(engine: Engine, history: list[tuple[float, Event]]) -> list[list[Effect]]:
+    return [engine.handle(event, at) for at, event in history]
+
+
+def simulated_history(seed: int) -> list[tuple[float, Event]]:
+    record: list[tuple[float, Event]] = []
+    Simulation(load_workload(WORKLOAD), seed, record=record).run()
+    return record
+
+
+@pytest.mark.parametrize("seed", [4, 11])
+def test_snapshot_plus_tail_equals_full_replay_on_a_simulated_day(seed: int) -> None:
+    history = simulated_history(seed)
+    assert len(history) > 5000
+    full = Engine(rng=random.Random(seed))
+    full_effects = replay(full, history)
+    expected = canonical(full)
+    for cut in (0, 1, len(history) // 3, len(history) // 2, len(history) - 1, len(history)):
+        head = Engine(rng=random.Random(seed))
+        replay(head, history[:cut])
+        restored, last_now = load(dump(head, history[cut - 1][0] if cut else 0.0))
+        assert canonical(restored) == canonical(head)
+        tail_effects = replay(restored, history[cut:])
+        assert tail_effects == full_effects[cut:], f"the tail's effects differ (cut {cut})"
+        assert difference(canonical(restored), expected) is None, f"cut {cut}"
+
+
+class SnapshotMachine(EngineMachine):
+    """The engine's property machine, where the engine is replaced at random steps by its
+    snapshot restored; at the end a full replay of every accepted event gives the same state."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: list[tuple[float, Event]] = []
+        self.w.clock.listeners.append(lambda now, event, _e: self.history.append((now, event)))
+
+    @rule()
+    def snapshot_and_restore(self) -> None:
+        before = canonical(self.w.engine)
+        restored, _ = load(dump(self.w.engine, self.w.now))
+        assert canonical(restored) == before
+        self.w.clock.engine = restored
+
+    def teardown(self) -> None:
+        full = Engine(rng=random.Random(self.w.seed))
+        replay(full, self.history)
+        assert difference(canonical(full), canonical(self.w.engine)) is None
+
+
+SnapshotMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=80, deadline=None)
+test_snapshots_in_the_engine_machine = SnapshotMachine.TestCase
+
+
+def test_the_format_names_the_domain_code() -> None:
+    assert snapshot_format().startswith("pickle-2-")
+    assert snapshot_format() == snapshot_format()
