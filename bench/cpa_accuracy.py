@@ -30,7 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.telephony.corpus_wide import PARTS, build
+from tests.telephony.corpus_phrases import PARTS
+from tests.telephony.corpus_wide import build
 
 from dialback.domain.model import Outcome
 from dialback.telephony.cpa.amd import AmdSettings

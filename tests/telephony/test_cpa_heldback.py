@@ -17,7 +17,7 @@ from dialback.telephony.cpa.amd import AmdSettings
 from dialback.telephony.cpa.analyzer import CpaResult, CpaSettings, classify
 from dialback.telephony.cpa.audio import load
 
-from . import corpus_wide
+from . import corpus_phrases, corpus_wide
 from .conftest import require
 
 # Building the part takes about 20 s of two cores (more on a busy machine); the per-test
@@ -65,7 +65,7 @@ def _wrong(heard: list[Heard], expected: Outcome) -> Iterator[str]:
 
 
 def test_issue15_parts_share_no_voice_and_no_phrasing() -> None:
-    tuning, held = (corpus_wide.specs(part) for part in corpus_wide.PARTS)
+    tuning, held = (corpus_wide.specs(part) for part in corpus_phrases.PARTS)
 
     def said(specs: list[corpus_wide.Spec]) -> tuple[set[str], set[str]]:
         voices, texts = set(), set()
@@ -80,7 +80,7 @@ def test_issue15_parts_share_no_voice_and_no_phrasing() -> None:
     (tuning_voices, tuning_texts), (held_voices, held_texts) = said(tuning), said(held)
     assert tuning_voices and held_voices and not tuning_voices & held_voices
     assert tuning_texts and held_texts and not tuning_texts & held_texts
-    assert not set(corpus_wide.BEEPS["tuning"]) & set(corpus_wide.BEEPS["heldback"])
+    assert not set(corpus_phrases.BEEPS["tuning"]) & set(corpus_phrases.BEEPS["heldback"])
     synths = {v.split(":")[0] for v in held_voices}
     assert synths == {"espeak", "flite", "festival", "allison"}  # more than one synthesiser
 

@@ -3,8 +3,11 @@
 Tones come first: every frame goes to the tone tracker, and a frame that is a tone (one frequency
 holding most of its energy) is not speech to the answering-machine detector. A fax answers with
 CED (2100 Hz) or V.21 flags, or calls with CNG (1100 Hz); special information tones (SIT) say the
-number or the network failed, and which. Then speech: :class:`~.amd.Amd` decides between a person
-and a machine. How Asterisk's statuses become dialback's outcomes is in docs/decisions.md:
+number or the network failed, and which. Then speech: :class:`~.timing.TimingAmd` (or, with
+``asterisk_rule=1``, :class:`~.amd.Amd`) decides between a person and a machine; a beep after
+speech (:mod:`.beep`) is a machine, and a machine verdict may wait for the greeting's beep
+(``beep_wait``) so that its time is on the result. How Asterisk's statuses become dialback's
+outcomes is in docs/decisions.md:
 HUMAN and NOTSURE are a person (never hang up on one), MACHINE is an answering machine, and a
 silent answer (``INITIALSILENCE``) is NO_ANSWER (nobody spoke; retryable).
 """
