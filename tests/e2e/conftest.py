@@ -150,8 +150,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Chromium for one module. Not for the session: Playwright's sync API keeps an asyncio
+    loop running in the main thread while it is open, and every later test that calls
+    ``asyncio.run`` (the telephony tests) would fail with "cannot be called from a running
+    event loop"."""
     if not CHROMIUM.exists():
         message = (
             f"NO BROWSER: {CHROMIUM} is missing (apt-get install chromium, as ./scripts/test "
