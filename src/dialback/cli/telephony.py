@@ -53,7 +53,8 @@ def cpa(
         amd = replace(amd, **{name: number})
     settings = CpaSettings(amd=amd)
     table = Table(title="call progress analysis")
-    for column in ("file", "outcome", "cause", "decided s", "greeting start s", "greeting end s"):
+    columns = ("file", "outcome", "cause", "decided s", "greeting start s", "greeting end s")
+    for column in (*columns, "beep start s", "beep end s"):
         table.add_column(column)
     failed = False
     for path in files:
@@ -70,6 +71,8 @@ def cpa(
             "decidedSeconds": round(result.decided, 3),
             "greetingStartSeconds": result.greeting_start,
             "greetingEndSeconds": result.greeting_end,
+            "beepStartSeconds": None if result.beep_start is None else round(result.beep_start, 3),
+            "beepEndSeconds": None if result.beep_end is None else round(result.beep_end, 3),
         }
         if json_out:
             typer.echo(json.dumps(row))
