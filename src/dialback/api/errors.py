@@ -100,7 +100,11 @@ def body(status: int, code: str, message: str, field: str | None = None) -> dict
 
 def response(error: DialbackError) -> JSONResponse:
     status = status_of(error)
-    return JSONResponse(body(status, error.code, error.message, error.field), status_code=status)
+    found = body(status, error.code, error.message, error.field)
+    params = getattr(error, "params", None)  # issue 14: the next open time, the existing callback
+    if params:
+        found["messageParams"] = {**found.get("messageParams", {}), **params}
+    return JSONResponse(found, status_code=status)
 
 
 async def dialback_error(_: Request, error: Exception) -> JSONResponse:

@@ -27,6 +27,7 @@ from dialback.domain.effects import (
 from dialback.domain.errors import UnknownAgent, UnknownInteraction, UnknownQueue
 from dialback.domain.events import TimerKey, TimerKind
 from dialback.domain.facts import AgentStatusChanged, InteractionChanged
+from dialback.domain.guard_state import GuardState
 from dialback.domain.model import (
     AgentId,
     DialId,
@@ -41,6 +42,7 @@ from dialback.domain.model import (
 )
 from dialback.domain.ordering import queue_key
 from dialback.domain.pacing import PacingTable
+from dialback.domain.records import NumbersReleased
 from dialback.domain.state import AgentState, Interaction, QueueState
 from dialback.domain.timeline import (
     HowEnded,
@@ -50,6 +52,7 @@ from dialback.domain.timeline import (
     SegmentOpened,
     SegmentType,
 )
+from dialback.domain.windows import ZoneLookup, utc_only
 
 # Timers that belong to one interaction; all are cancelled when it leaves its current step.
 INTERACTION_TIMERS = (
@@ -95,6 +98,8 @@ class Core:
         self.out: list[Effect] = []
         self._evaluated: dict[QueueId, InteractionId] = {}
         self._seq = 0
+        self.guard = GuardState()  # issue 14: DNC, duplicates, lockouts
+        self.zones: ZoneLookup = utc_only  # issue 14: zone name -> tzinfo, from the shell
 
     # --- lookups that raise ---------------------------------------------------------------------
     def queue(self, queue_id: QueueId) -> QueueState:
@@ -401,6 +406,8 @@ class Core:
         for kind in INTERACTION_TIMERS:
             self.cancel_timer(kind, interaction.id)
         self.cancel_timer(TimerKind.OWNERSHIP_EXPIRY, interaction.id)
+        if self.guard.release(interaction.id):  # R-X-9
+            self.emit(NumbersReleased(interaction.id))
         how = ENDINGS[reason]
         for purpose, agent, media in list(interaction.open):
             self.close_segment(interaction, purpose, media, agent_id=agent, how=how)
@@ -531,6 +538,7 @@ ENDINGS: dict[EndReason, HowEnded] = {
     EndReason.FLOW_OUT: HowEnded.FLOW_OUT,
     EndReason.HUNG_UP: HowEnded.HUNG_UP,
     EndReason.ANSWERED_ELSEWHERE: HowEnded.ANSWERED_ELSEWHERE,
+    EndReason.DO_NOT_CALL: HowEnded.DISPOSITIONED,  # R-X-8
 }
 
 

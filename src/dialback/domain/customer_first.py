@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dialback.domain import dial_guard
 from dialback.domain.effects import HangUpCustomer, RecordPacingDecision, TransferToFlow
 from dialback.domain.events import TimerKind
 from dialback.domain.model import (
@@ -53,7 +54,8 @@ def _consider(
     request = interaction.request
     assert request is not None
     reserve = delivery_mode(queue, interaction) is DeliveryMode.USE_AGENT_RESERVATION
-    reason = decide(
+    guarded, number_index = dial_guard.blocked(core, queue, interaction)  # issue 14
+    reason = guarded or decide(
         on_queue=queue.on_queue,
         idle=queue.idle,
         outstanding=queue.outstanding,
@@ -88,6 +90,9 @@ def _consider(
             )
         )
     )
+    if guarded is not None:  # R-X-4, R-X-8, R-X-14: it steps aside, keeping its place
+        dial_guard.act_on_block(core, queue, interaction, guarded, number_index)
+        return True
     if reason is not Reason.DIALED:
         return False
     queue.undialed.remove(interaction.id)
@@ -99,7 +104,7 @@ def _consider(
             agent.reserved_for = interaction.id
         interaction.reserved_agent = reserved
         queue.reserved_dials += 1
-    core.dial(interaction, None, None)
+    core.dial(interaction, None, number_index)
     return True
 
 

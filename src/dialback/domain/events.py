@@ -157,6 +157,7 @@ class AgentDialed:
     agent_id: AgentId
     interaction_id: InteractionId
     number_index: int | None = None
+    override: bool = False  # R-X-6: dial outside the calling window, where the queue allows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +248,15 @@ class TimerFired:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class DncUpdated:
+    """R-X-7: numbers (E.164) added to and removed from the do-not-call list ``list_id``."""
+
+    list_id: str
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
 Event = (
     QueueConfigured
     | AgentRegistered
@@ -271,4 +281,5 @@ Event = (
     | CallbackRescheduled
     | CallbackDisconnected
     | TimerFired
+    | DncUpdated
 )

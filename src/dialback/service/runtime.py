@@ -21,6 +21,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from dialback.domain.effects import (
     CancelCall,
@@ -114,7 +115,11 @@ class Runtime:
         settle what the carrier forgot during the downtime (see the module docstring)."""
         self.loop = asyncio.get_running_loop()
         seed = await asyncio.to_thread(self.store.seed)
-        self.engine = Engine(rng=random.Random(seed), pacing_tick_seconds=self.pacing_tick_seconds)
+        self.engine = Engine(
+            rng=random.Random(seed),
+            pacing_tick_seconds=self.pacing_tick_seconds,
+            zones=ZoneInfo,  # issue 14: calling windows in the callee's zone (R-X-2)
+        )
         self.replayed_events = await asyncio.to_thread(self._replay)
         self.dialer = self.dialer_factory(self.report)
         self._queue = asyncio.Queue()

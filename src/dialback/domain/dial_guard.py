@@ -1,0 +1,240 @@
+"""The checks every dial passes before it is placed (issue 14, docs/compliance.md): calling
+windows (R-X-1..6), do-not-call lists (R-X-7, R-X-8), the lockout after an abandon (R-X-14),
+and one active callback per number per queue (R-X-9).
+
+The engine calls these from small hooks (``customer_first._consider``, the agent's dial, the
+auto-dial timer, callback creation and end); the state they keep is ``GuardState``.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import TYPE_CHECKING
+
+from dialback.domain.compliance import DuplicatePolicy
+from dialback.domain.errors import (
+    CallerIdNotAllowed,
+    DialOutsideCallingWindow,
+    DuplicateCallback,
+    InvalidChoice,
+    NumberOnDnc,
+    OutsideCallingWindow,
+)
+from dialback.domain.events import TimerKind
+from dialback.domain.model import AgentId, CallbackRequest, EndReason, InteractionId
+from dialback.domain.pacing import Reason
+from dialback.domain.records import (
+    ComplianceRecorded,
+    NumbersClaimed,
+    NumbersReleased,
+    RecordKind,
+)
+from dialback.domain.state import Interaction, QueueState
+from dialback.domain.windows import callee_zones, is_open, next_open
+
+if TYPE_CHECKING:
+    from dialback.domain.core import Core
+
+_NEVER_OPENS_RETRY = 86_400.0  # a window closed for the whole search horizon: look again daily
+
+
+# --- calling windows ------------------------------------------------------------------------------
+def zones_of(core: Core, queue: QueueState, request: CallbackRequest, index: int) -> list[tzinfo]:
+    """R-X-2, R-X-3: the tzinfo of every zone the dial of number ``index`` must respect."""
+    window = queue.settings.compliance.calling_window
+    return [core.zones(name) for name in callee_zones(request, index, window)]
+
+
+def window_open(core: Core, queue: QueueState, request: CallbackRequest, index: int) -> bool:
+    """R-X-1: the window of number ``index`` is open now (always, when not enabled)."""
+    window = queue.settings.compliance.calling_window
+    if not window.enabled:
+        return True
+    return is_open(window, zones_of(core, queue, request, index), core.now)
+
+
+def opens_at(
+    core: Core, queue: QueueState, request: CallbackRequest, index: int, at: float
+) -> float:
+    """R-X-5: when the window of number ``index`` next opens at or after ``at``."""
+    window = queue.settings.compliance.calling_window
+    found = next_open(window, zones_of(core, queue, request, index), at)
+    return at + _NEVER_OPENS_RETRY if found is None else found
+
+
+# --- the customer-first dial (called by customer_first._consider) ---------------------------------
+def next_number(core: Core, interaction: Interaction) -> int | None:
+    """R-X-8: the next number to try (in order across dials, R-CF-7) that no DNC list names,
+    or None when every number is listed."""
+    request = interaction.request
+    assert request is not None
+    count = len(request.numbers)
+    for step in range(1, count + 1):
+        index = (interaction.number_index + step) % count
+        if not core.guard.on_dnc(request.numbers[index]):
+            return index
+    return None
+
+
+def blocked(core: Core, queue: QueueState, interaction: Interaction) -> tuple[Reason | None, int]:
+    """Why the head callback may not be dialed now, checked before pacing (R-X-8, R-X-14,
+    R-X-4), and the number it would dial: ``(None, index)`` when nothing stops it."""
+    request = interaction.request
+    assert request is not None
+    index = next_number(core, interaction)
+    if index is None:
+        return Reason.NUMBER_ON_DNC, (interaction.number_index + 1) % len(request.numbers)
+    if core.guard.lockout_until.get(request.numbers[index], 0.0) > core.now:
+        return Reason.LOCKED_OUT, index
+    if not window_open(core, queue, request, index):
+        return Reason.OUTSIDE_CALLING_WINDOW, index
+    return None, index
+
+
+def act_on_block(
+    core: Core, queue: QueueState, interaction: Interaction, reason: Reason, index: int
+) -> None:
+    """A blocked head keeps its place (R-O-3) and waits out of the dialer's order until its
+    number may be called (a ``CALLBACK_DUE`` timer puts it back with its key, R-X-5), or, when
+    every number is on a DNC list, ends with ``DO_NOT_CALL`` (R-X-8)."""
+    request = interaction.request
+    assert request is not None
+    number = request.numbers[index]
+    if reason is Reason.NUMBER_ON_DNC:
+        core.emit(
+            ComplianceRecorded(
+                core.now, RecordKind.DNC_BLOCKED, queue.id, interaction.id, number=number
+            )
+        )
+        core.remove_from_queues(interaction)
+        core.end(interaction, EndReason.DO_NOT_CALL)
+        return
+    at = max(core.now, core.guard.lockout_until.get(number, core.now))
+    queue.undialed.remove(interaction.id)
+    core.start_timer(
+        TimerKind.CALLBACK_DUE, interaction.id, opens_at(core, queue, request, index, at)
+    )
+
+
+# --- agent-first dials --------------------------------------------------------------------------
+def auto_dial_waits(core: Core, interaction: Interaction) -> bool:
+    """R-X-6: an auto-dial outside the window moves to the window's opening."""
+    queue = core.queues[interaction.queue_id]
+    request = interaction.request
+    assert request is not None
+    index = (interaction.number_index + 1) % len(request.numbers)
+    if window_open(core, queue, request, index):
+        return False
+    core.start_timer(
+        TimerKind.AUTO_DIAL, interaction.id, opens_at(core, queue, request, index, core.now)
+    )
+    return True
+
+
+def check_agent_dial(
+    core: Core, interaction: Interaction, agent: AgentId, index: int | None, override: bool
+) -> None:
+    """R-X-6, R-X-8: an agent's dial of a DNC number is refused (``NumberOnDnc``); outside the
+    window it is refused (``DialOutsideCallingWindow``) unless the agent asks to override and
+    the queue allows it, which is recorded."""
+    queue = core.queues[interaction.queue_id]
+    request = interaction.request
+    assert request is not None
+    if index is None:
+        index = (interaction.number_index + 1) % len(request.numbers)
+    number = request.numbers[index]
+    if core.guard.on_dnc(number):
+        raise NumberOnDnc(f"{number} is on a do-not-call list", field="number_index")
+    if window_open(core, queue, request, index):
+        return
+    window = queue.settings.compliance.calling_window
+    if not (override and window.allow_manual_override):
+        opening = opens_at(core, queue, request, index, core.now)
+        raise DialOutsideCallingWindow(
+            f"the callee's calling window is closed; it opens at {opening:.0f} (epoch seconds)"
+        )
+    core.emit(
+        ComplianceRecorded(
+            core.now, RecordKind.WINDOW_OVERRIDE, queue.id, interaction.id, number, agent
+        )
+    )
+
+
+# --- a new callback (R-X-4, R-X-7, R-X-11) ------------------------------------------------------
+def check_new(core: Core, request: CallbackRequest) -> None:
+    """Refuse a callback the queue may not take: a caller ID outside the queue's allowlist
+    (``CallerIdNotAllowed``, R-X-11), a number on a DNC list (``NumberOnDnc``, R-X-7), or a
+    time scheduled into a closed calling window (``OutsideCallingWindow`` with the next open
+    time, R-X-4). A callback due now is accepted in a closed window: it waits (R-X-5)."""
+    queue = core.queue(request.queue_id)
+    compliance = queue.settings.compliance
+    if request.time_zone is not None:
+        check_zone(core, request.time_zone, "calleeTimeZone")
+    if request.caller_id is not None and not compliance.caller_id_allowed(request.caller_id):
+        raise CallerIdNotAllowed(
+            f"{request.caller_id} is not among the queue's caller IDs", field="callerId"
+        )
+    for i, number in enumerate(request.numbers):
+        if core.guard.on_dnc(number):
+            raise NumberOnDnc(f"{number} is on a do-not-call list", field=f"callbackNumbers[{i}]")
+    check_scheduled(core, queue, request, request.scheduled_time)
+
+
+def check_scheduled(
+    core: Core, queue: QueueState, request: CallbackRequest, when: float | None
+) -> None:
+    """R-X-4: a callback scheduled for ``when`` (None: now) must fall in its first number's
+    window; the error names the next open time."""
+    if when is None or when <= core.now or not queue.settings.compliance.calling_window.enabled:
+        return
+    zones = zones_of(core, queue, request, 0)
+    window = queue.settings.compliance.calling_window
+    if is_open(window, zones, when):
+        return
+    opening = next_open(window, zones, when)
+    raise OutsideCallingWindow(
+        "the callee's calling window is closed at that time",
+        field="callbackScheduledTime",
+        next_open=opening,
+    )
+
+
+def check_zone(core: Core, name: str, field: str) -> None:
+    """A zone name the tz database knows, else ``InvalidChoice`` naming ``field``."""
+    try:
+        core.zones(name)
+    except (KeyError, ValueError):
+        raise InvalidChoice(f"{name!r} is not an IANA time zone", field=field) from None
+
+
+# --- one active callback per number per queue (R-X-9) ------------------------------------------
+def claim(core: Core, callback_id: InteractionId, request: CallbackRequest) -> None:
+    """Hold ``request``'s numbers in its queue, or raise ``DuplicateCallback`` naming the
+    active callback that holds one. Nothing is held on a queue whose policy is ``Allow``."""
+    queue = core.queue(request.queue_id)
+    if queue.settings.compliance.duplicate_callbacks is DuplicatePolicy.ALLOW:
+        release(core, callback_id)  # moving to a queue that allows duplicates
+        return
+    guard = core.guard
+    for i, number in enumerate(request.numbers):
+        holder = guard.active.get((queue.id, number))
+        if holder is not None and holder != callback_id:
+            other = core.interactions[holder]
+            raise DuplicateCallback(
+                f"callback {holder} is already active for {number} in this queue",
+                existing=holder,
+                conversation=other.conversation_id,
+                field=f"callbackNumbers[{i}]",
+            )
+    release(core, callback_id)  # a callback moving between queues holds only the new one
+    numbers = tuple(dict.fromkeys(request.numbers))
+    for number in numbers:
+        guard.active[(queue.id, number)] = callback_id
+    guard.claims[callback_id] = (queue.id, numbers)
+    core.emit(NumbersClaimed(callback_id, queue.id, numbers))
+
+
+def release(core: Core, callback_id: InteractionId) -> None:
+    """The callback leaves its queue: its numbers are free."""
+    if core.guard.release(callback_id):
+        core.emit(NumbersReleased(callback_id))
