@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialback.cli import database, demo, serve, sim, telephony
+from dialback.cli import database, demo, dnc, serve, sim, telephony
 from dialback.cli.app import app
 
-__all__ = ["app", "database", "demo", "serve", "sim", "telephony"]
+__all__ = ["app", "database", "demo", "dnc", "serve", "sim", "telephony"]

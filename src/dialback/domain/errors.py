@@ -254,5 +254,6 @@ class CallerIdNotAllowed(InvalidInput):
 
 
 def _iso(at: float) -> str:
-    """Epoch seconds as an ISO-8601 UTC time, as the API writes times."""
-    return datetime.fromtimestamp(at, UTC).isoformat().replace("+00:00", "Z")
+    """Epoch seconds as Genesys writes times (``2026-11-25T08:00:00.000Z``), as the API does."""
+    whole = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+    return whole + f"{round(at * 1000) % 1000:03d}Z"

@@ -43,6 +43,7 @@ from dialback.domain.timeline import (
     SegmentType,
     Timeline,
 )
+from dialback.store import compliance
 from dialback.store import tables as t
 from dialback.store.codec import decode_event, encode_event, to_json
 
@@ -175,6 +176,8 @@ class _Batch:
             self.new_interactions[e.call_id] = self._new_interaction(
                 e.call_id, e.conversation_id, e.queue_id, "voice", at, caller_number=e.caller_number
             )
+        else:
+            self.statements.extend(compliance.event_statements(e, at))  # issue 14
 
     @staticmethod
     def _new_interaction(
@@ -263,6 +266,8 @@ class _Batch:
                 .where(u.c.id == effect.agent_id)
                 .values(routing_status=effect.status.value)
             )
+        else:
+            self.statements.extend(compliance.effect_statements(effect, at))  # issue 14
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,7 +196,7 @@ def test_r_x_4_a_callback_scheduled_into_a_closed_window_is_refused_naming_next_
     with pytest.raises(OutsideCallingWindow) as refused:
         w.callback("late", scheduled_time=ny_23h, **zoned("America/New_York"))
     assert refused.value.field == "callbackScheduledTime"
-    assert refused.value.params == {"nextOpenTime": "2026-03-03T13:00:00Z"}  # 08:00 EST
+    assert refused.value.params == {"nextOpenTime": "2026-03-03T13:00:00.000Z"}  # 08:00 EST
     assert "late" not in w.engine.interactions
     ok = w.callback("ok", scheduled_time=at(NY, 2026, 3, 3, 9, 0), **zoned("America/New_York"))
     with pytest.raises(OutsideCallingWindow):
