@@ -203,3 +203,32 @@ def test_r_x_7_dnc_survives_a_restart(database: str) -> None:
         assert refused.json()["code"] == "number_on_dnc"
     finally:
         again.stop()
+
+
+def test_r_x_13_abandonment_rates_are_in_the_analytics_api_and_on_metrics(
+    service: Service,
+) -> None:
+    c = service.admin
+    queue = make_queue(c, {}, mode="CustomerFirst", enableAutoAnswer=True)
+    user = ok(c.post("/api/v2/users", json={"name": "Ann", "email": "ann@example.com"}))
+    ok(c.post(f"/api/v2/routing/queues/{queue}/members", json=[{"id": user["id"]}]))
+    ok(c.put(f"/api/v2/users/{user['id']}/routingstatus", json={"status": "IDLE"}))
+    ok(create(c, queue))
+
+    def accounted() -> dict[str, Any] | None:
+        report: dict[str, Any] = ok(
+            c.get(f"/api/v2/analytics/compliance/queues/{queue}/abandonment")
+        )
+        return report if report["us"]["liveAnswers"] else None
+
+    report = eventually(accounted, what="the live answer to be accounted")
+    assert report["us"] | {"from": None} == {
+        "window": "Rolling30Days",
+        "from": None,
+        "liveAnswers": 1,
+        "abandoned": 0,
+        "rate": 0.0,
+    }
+    assert (report["uk"]["humanAgent"], report["uk"]["drops"], report["uk"]["rate"]) == (1, 0, 0.0)
+    metrics = c.get("/metrics").text
+    assert f'dialback_abandoned_call_rate{{queue="{queue}",rule="us_30d"}} 0.0' in metrics

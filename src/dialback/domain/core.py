@@ -60,6 +60,7 @@ INTERACTION_TIMERS = (
     TimerKind.ALERT_TIMEOUT,
     TimerKind.AUTO_DIAL,
     TimerKind.AUTO_END,
+    TimerKind.ABANDON_CHECK,  # issue 14
 )
 
 
@@ -408,6 +409,11 @@ class Core:
         self.cancel_timer(TimerKind.OWNERSHIP_EXPIRY, interaction.id)
         if self.guard.release(interaction.id):  # R-X-9
             self.emit(NumbersReleased(interaction.id))
+        accounted = self.guard.accounting.settle(  # R-X-12: a flow-out reached the flow
+            self.guard, interaction.id, self.now, connected=reason is EndReason.FLOW_OUT
+        )
+        if accounted is not None:
+            self.emit(accounted)
         how = ENDINGS[reason]
         for purpose, agent, media in list(interaction.open):
             self.close_segment(interaction, purpose, media, agent_id=agent, how=how)
@@ -442,6 +448,9 @@ class Core:
     def connect(self, interaction: Interaction, agent: AgentState) -> None:
         """Put the customer of a voice interaction through to ``agent`` (already holding it)."""
         interaction.talked = True
+        accounted = self.guard.accounting.connected(self.guard, interaction.id, self.now)
+        if accounted is not None:  # R-X-12
+            self.emit(accounted)
         self.set_state(interaction, State.CONNECTED, agent_id=agent.id)
         self.open_segment(
             interaction, Purpose.AGENT, MediaType.VOICE, SegmentType.INTERACT, agent_id=agent.id
@@ -517,6 +526,8 @@ class Core:
                 agent_id,
                 interaction.attempts,
                 self.agents[agent_id].address if agent_id is not None else None,
+                # R-X-15: the dialer's calls (an agent hears its own call ring and decides)
+                0.0 if agent_id else queue.settings.compliance.abandonment.minimum_ring_seconds,
             )
         )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dialback.domain import dial_guard
+from dialback.domain.abandonment import budget_decide
 from dialback.domain.effects import HangUpCustomer, RecordPacingDecision, TransferToFlow
 from dialback.domain.events import TimerKind
 from dialback.domain.model import (
@@ -55,16 +56,33 @@ def _consider(
     assert request is not None
     reserve = delivery_mode(queue, interaction) is DeliveryMode.USE_AGENT_RESERVATION
     guarded, number_index = dial_guard.blocked(core, queue, interaction)  # issue 14
-    reason = guarded or decide(
-        on_queue=queue.on_queue,
-        idle=queue.idle,
-        outstanding=queue.outstanding,
-        reserved_dials=queue.reserved_dials,
-        cap=cap.value,
-        trigger=settings.pacing_trigger,
-        has_caller_id=bool(request.caller_id or queue.settings.calling_party_number),  # R-C-4
-        needs_reservation=reserve,
-    )
+    inputs = dial_guard.budget_inputs(core, queue)  # R-X-17: None in Fixed mode
+    has_caller_id = bool(request.caller_id or queue.settings.calling_party_number)  # R-C-4
+    if guarded is not None:
+        reason = guarded
+    elif inputs is not None:
+        reason, reserve_for_budget = budget_decide(
+            on_queue=queue.on_queue,
+            idle=queue.idle,
+            outstanding=queue.outstanding,
+            reserved_dials=queue.reserved_dials,
+            has_caller_id=has_caller_id,
+            inputs=inputs,
+        )
+        reserve = reserve or reserve_for_budget
+        if reason is Reason.DIALED and reserve and queue.idle == 0:
+            reason = Reason.NO_IDLE_AGENT
+    else:
+        reason = decide(
+            on_queue=queue.on_queue,
+            idle=queue.idle,
+            outstanding=queue.outstanding,
+            reserved_dials=queue.reserved_dials,
+            cap=cap.value,
+            trigger=settings.pacing_trigger,
+            has_caller_id=has_caller_id,
+            needs_reservation=reserve,
+        )
     reserved: AgentId | None = None
     if reason is Reason.DIALED and reserve:
         pooled = queue.pool.peek()
@@ -87,6 +105,9 @@ def _consider(
                 trigger=settings.pacing_trigger,
                 reason=reason,
                 reserved_agent=reserved,
+                budget=inputs.budget if inputs else None,
+                live_rate=inputs.live_rate if inputs else None,
+                risk=inputs.risk if inputs else None,
             )
         )
     )

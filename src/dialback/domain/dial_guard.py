@@ -11,7 +11,15 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import TYPE_CHECKING
 
-from dialback.domain.compliance import DuplicatePolicy
+from dialback.domain.abandonment import (
+    BudgetInputs,
+    Tally,
+    budget,
+    live_rate,
+    risk,
+    window_start,
+)
+from dialback.domain.compliance import DuplicatePolicy, PacingMode
 from dialback.domain.errors import (
     CallerIdNotAllowed,
     DialOutsideCallingWindow,
@@ -21,14 +29,25 @@ from dialback.domain.errors import (
     OutsideCallingWindow,
 )
 from dialback.domain.events import TimerKind
-from dialback.domain.model import AgentId, CallbackRequest, EndReason, InteractionId
+from dialback.domain.guard_state import Pending
+from dialback.domain.model import (
+    AgentId,
+    CallbackRequest,
+    DialId,
+    DialResult,
+    EndReason,
+    InteractionId,
+    Outcome,
+)
 from dialback.domain.pacing import Reason
 from dialback.domain.records import (
+    CallAccounted,
     ComplianceRecorded,
     NumbersClaimed,
     NumbersReleased,
     RecordKind,
 )
+from dialback.domain.settings import Reaction
 from dialback.domain.state import Interaction, QueueState
 from dialback.domain.windows import callee_zones, is_open, next_open
 
@@ -238,3 +257,79 @@ def release(core: Core, callback_id: InteractionId) -> None:
     """The callback leaves its queue: its numbers are free."""
     if core.guard.release(callback_id):
         core.emit(NumbersReleased(callback_id))
+
+
+# --- abandoned-call accounting (R-X-12..15) ---------------------------------------------------
+def dial_resolved(
+    core: Core, interaction: Interaction, dial_id: DialId, result: DialResult
+) -> None:
+    """A dialer's dial resolved: counted for the live-answer rate; a live voice starts its
+    wait for an agent, measured from the greeting end (from call progress analysis, else the
+    result's time) against the threshold (R-X-12)."""
+    queue = core.queues[interaction.queue_id]
+    accounting = core.guard.accounting
+    ledger = accounting.ledger(queue.id)
+    ledger.add(core.now, Tally.RESOLVED)
+    if result.outcome not in (Outcome.LIVE_VOICE, Outcome.ANSWERING_MACHINE):
+        return
+    request = interaction.request
+    assert request is not None
+    answered = core.now - result.analysis_seconds
+    greeting_end = core.now if result.greeting_end is None else answered + result.greeting_end
+    number = request.numbers[interaction.number_index]
+    if result.outcome is Outcome.ANSWERING_MACHINE:  # for Ofcom's false-positive estimate
+        ledger.add(core.now, Tally.MACHINE)
+        record = CallAccounted(
+            queue.id, interaction.id, dial_id, number, answered, greeting_end, None, False, True
+        )
+        if queue.settings.callback.answering_machine_reaction is Reaction.TRANSFER_TO_QUEUE:
+            accounting.machines[interaction.id] = record  # its record when an agent hears it
+        else:
+            core.emit(record)
+        return
+    options = queue.settings.compliance.abandonment
+    ledger.add(core.now, Tally.LIVE)
+    accounting.pending[interaction.id] = Pending(
+        queue.id,
+        dial_id,
+        number,
+        answered,
+        greeting_end,
+        options.threshold_seconds,
+        options.lockout_hours * 3600,
+    )
+    at = max(core.now, greeting_end + options.threshold_seconds)
+    core.start_timer(TimerKind.ABANDON_CHECK, interaction.id, at)
+
+
+def abandon_check(core: Core, interaction: Interaction) -> None:
+    """R-X-12, R-X-14: the threshold passed with no agent: the call is abandoned (counted now,
+    for the budget) and, where the queue asks, hears the information message, recorded."""
+    counted = core.guard.accounting.abandon(core.guard, interaction.id, core.now)
+    options = core.queues[interaction.queue_id].settings.compliance.abandonment
+    if counted is not None and options.information_message:
+        core.emit(
+            ComplianceRecorded(
+                core.now,
+                RecordKind.INFORMATION_MESSAGE,
+                counted.queue_id,
+                interaction.id,
+                number=counted.number,
+                detail=options.information_audio or "",
+            )
+        )
+
+
+def budget_inputs(core: Core, queue: QueueState) -> BudgetInputs | None:
+    """R-X-17, R-X-18: what the budget loop sees for ``queue``, or None in ``Fixed`` mode."""
+    settings = queue.settings.callback.budget
+    if settings.mode is not PacingMode.ABANDONMENT_BUDGET:
+        return None
+    zone = core.zones(queue.settings.compliance.calling_window.fallback_time_zone)
+    ledger = core.guard.accounting.ledger(queue.id)
+    ledger.since(window_start(settings.window, core.now, zone))
+    left = budget(settings, ledger)
+    live = live_rate(ledger)
+    return BudgetInputs(
+        left, live, risk(live, queue.outstanding - queue.reserved_dials + 1, queue.idle)
+    )

@@ -71,6 +71,7 @@ class PlaceCall:
     agent_id: AgentId | None
     attempt: int
     agent_address: str | None = None  # agent-first: the agent's phone, put through on answer
+    minimum_ring_seconds: float = 0.0  # R-X-15: a dialer's unanswered call rings at least this long
 
 
 @dataclass(frozen=True, slots=True)

@@ -342,6 +342,8 @@ class Engine(Core):
         agent_id = interaction.agent_id if interaction.dial_by_agent else None
         self.emit(DialResolved(e.dial_id, interaction.id, agent_id, e.result))
         self.dial_segments_end(interaction, agent_id, e.dial_id, e.result)
+        if not interaction.dial_by_agent:
+            dial_guard.dial_resolved(self, interaction, e.dial_id, e.result)  # R-X-12
         if interaction.dial_by_agent:
             routing.agent_dial_completed(self, interaction, e.result)
         else:
@@ -524,7 +526,9 @@ class Engine(Core):
             self.dirty_queues[queue.id] = None
             return
         interaction = self.interactions[subject]  # type: ignore[index]
-        if kind is TimerKind.CALLBACK_DUE:
+        if kind is TimerKind.ABANDON_CHECK:
+            dial_guard.abandon_check(self, interaction)  # R-X-12, R-X-14
+        elif kind is TimerKind.CALLBACK_DUE:
             self.enqueue(interaction)
         elif kind is TimerKind.ALERT_TIMEOUT:
             routing.alert_timed_out(self, interaction)

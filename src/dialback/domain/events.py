@@ -28,6 +28,7 @@ class TimerKind(Closed):
     AUTO_END = "auto_end"  # R-AF-4
     OWNERSHIP_EXPIRY = "ownership_expiry"  # R-OW-1, R-OW-2
     PACING_TICK = "pacing_tick"  # R-CF-2
+    ABANDON_CHECK = "abandon_check"  # R-X-12: the threshold after a live voice's greeting
 
 
 @dataclass(frozen=True, slots=True, order=True)

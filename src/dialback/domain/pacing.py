@@ -177,6 +177,10 @@ class PacingDecision:
     trigger: PacingTrigger
     reason: Reason
     reserved_agent: AgentId | None = None
+    # R-X-18: the inputs of a budget-mode decision (None in Fixed mode)
+    budget: float | None = None
+    live_rate: float | None = None
+    risk: float | None = None
 
     @property
     def dialed(self) -> bool:

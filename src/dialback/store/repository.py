@@ -257,6 +257,9 @@ class _Batch:
                     "trigger": d.trigger.value,
                     "reason": d.reason.value,
                     "reserved_agent": d.reserved_agent,
+                    "budget": d.budget,  # R-X-18
+                    "live_rate": d.live_rate,
+                    "risk": d.risk,
                 }
             )
         elif isinstance(effect, AgentStatusChanged):

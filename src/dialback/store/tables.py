@@ -218,3 +218,7 @@ call_accounting = sa.Table(
     sa.Column("machine", sa.Boolean, nullable=False),
     sa.Column("agent_connected", sa.Boolean, nullable=False),
 )
+
+# R-X-18: the inputs of a budget-mode pacing decision (NULL in Fixed mode).
+for _name in ("budget", "live_rate", "risk"):
+    pacing_decisions.append_column(sa.Column(_name, sa.Double))

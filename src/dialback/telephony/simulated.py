@@ -141,6 +141,8 @@ class CarrierModel:
         """Decide what happens to ``call`` (draws one outcome)."""
         outcome = self.outcomes(call)
         resolves = self.resolve_seconds.get(outcome, self.resolve_default)
+        if outcome is Outcome.NO_ANSWER:  # R-X-15: the dialer lets it ring long enough
+            resolves = max(resolves, call.minimum_ring_seconds)
         rings = self.ring_seconds if outcome not in self.silent else None
         if rings is not None and not rings < resolves:
             rings = None

@@ -81,9 +81,15 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_call_accounting_answered_at"), "call_accounting", ["answered_at"], unique=False
     )
+    with op.batch_alter_table("pacing_decisions") as batch:
+        for name in ("budget", "live_rate", "risk"):
+            batch.add_column(sa.Column(name, sa.Double(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("pacing_decisions") as batch:
+        for name in ("budget", "live_rate", "risk"):
+            batch.drop_column(name)
     op.drop_table("call_accounting")
     op.drop_table("compliance_records")
     op.drop_index("uq_callback_numbers_active", table_name="callback_numbers")
