@@ -20,6 +20,9 @@ from dialback.domain.pacing import Reason
 
 US_WINDOW_SECONDS = 30 * 86_400  # 47 CFR 64.1200(a)(7): a 30-day period
 LIVE_RATE_PRIOR = (1.0, 2.0)  # (answers, dials) added to the live-answer estimate: 1/2 at first
+ABANDON_SHARE_PRIOR = (1.0, 2.0)  # (abandons, unreserved live answers): 1/2 at first, pessimistic
+SAFETY = 0.5  # R-X-17: in-flight risk may use half the budget left; the rest absorbs chance
+AIM = 0.8  # R-X-17: the loop earns budget at 80 % of the target, so chance stays under it
 
 
 class Tally(Closed):
@@ -31,6 +34,7 @@ class Tally(Closed):
     MACHINE = "machine"  # an answering-machine verdict
     AGENT_MACHINE = "agent_machine"  # an answering machine an agent heard (Ofcom's estimate)
     RESOLVED = "resolved"  # any dialer's dial resolved (for the live-answer rate)
+    UNRESERVED_LIVE = "unreserved_live"  # a live answer no agent was reserved for
 
 
 @dataclass(slots=True)
@@ -91,7 +95,7 @@ def ofcom_rate(drops: int, human_agent: int, machine_agent: int) -> float:
 def budget(settings: BudgetSettings, ledger: Ledger) -> float:
     """R-X-17: abandons the queue may still spend in the current window (may be negative).
     US: ``target x live - abandons``; UK: from Ofcom's formula solved for the drops."""
-    target = settings.target_rate
+    target = settings.target_rate * AIM
     if settings.window is AbandonmentWindow.ROLLING_30_DAYS:
         return target * ledger[Tally.LIVE] - ledger[Tally.ABANDON]
     human, machine = ledger[Tally.AGENT_HUMAN], ledger[Tally.AGENT_MACHINE]
@@ -107,19 +111,27 @@ def live_rate(ledger: Ledger) -> float:
     return (ledger[Tally.LIVE] + answers) / (ledger[Tally.RESOLVED] + dials)
 
 
+def abandon_share(ledger: Ledger) -> float:
+    """The share of live answers with no reserved agent that were abandoned, in the window,
+    with a pessimistic prior (the loop learns it from its own dials)."""
+    abandons, answers = ABANDON_SHARE_PRIOR
+    return (ledger[Tally.ABANDON] + abandons) / (ledger[Tally.UNRESERVED_LIVE] + answers)
+
+
 @dataclass(frozen=True, slots=True)
 class BudgetInputs:
     """What one budget-mode decision saw (R-X-18): the budget left, the live-answer rate, and
-    the expected live answers with no agent if it dials (``risk``)."""
+    the abandons expected from the unreserved dials in flight plus this one (``risk``)."""
 
     budget: float
     live_rate: float
     risk: float
 
 
-def risk(live: float, unreserved_dials: int, idle: int) -> float:
-    """Expected live answers that find no idle agent, with ``unreserved_dials`` in flight."""
-    return max(0.0, live * unreserved_dials - idle)
+def risk(live: float, share: float, unreserved_dials: int) -> float:
+    """Expected abandons of ``unreserved_dials``: each is answered live with probability
+    ``live`` and then abandoned with probability ``share`` (both measured, R-X-17)."""
+    return live * share * unreserved_dials
 
 
 def budget_decide(
@@ -132,15 +144,16 @@ def budget_decide(
     inputs: BudgetInputs,
 ) -> tuple[Reason, bool]:
     """R-X-17: the closed loop for the head callback; returns the reason and whether the dial
-    reserves an agent. While budget is left, it dials as long as the expected live answers
-    without an agent, this dial included, fit in the budget (so it dials past the idle agents
-    by as much as the budget allows, and as many as the idle agents can take at least). With
-    no budget left it dials only for a reserved idle agent (no abandon possible, R-CF-10)."""
+    reserves an agent. While budget is left, it dials without a reservation as long as the
+    abandons expected from the unreserved dials in flight, this one included, stay within
+    ``SAFETY`` of the budget (each live answer earns ``target`` of budget, each abandon spends
+    one, so the rate converges under the target). Otherwise it dials only for a reserved idle
+    agent (no abandon possible, R-CF-10)."""
     if not has_caller_id:
         return Reason.NO_CALLER_ID, False
     if on_queue == 0:
         return Reason.NO_AGENT_ON_QUEUE, False
-    if inputs.budget > 0 and inputs.risk <= inputs.budget:
+    if inputs.budget > 0 and inputs.risk <= SAFETY * inputs.budget:
         return Reason.DIALED, False
     if inputs.budget > 0 and outstanding - reserved_dials > 0:
         return Reason.CAP_REACHED, False  # the budget is committed to dials in flight

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from dialback.domain.abandonment import (
     BudgetInputs,
     Tally,
+    abandon_share,
     budget,
     live_rate,
     risk,
@@ -289,6 +290,8 @@ def dial_resolved(
         return
     options = queue.settings.compliance.abandonment
     ledger.add(core.now, Tally.LIVE)
+    if interaction.reserved_agent is None:
+        ledger.add(core.now, Tally.UNRESERVED_LIVE)
     accounting.pending[interaction.id] = Pending(
         queue.id,
         dial_id,
@@ -330,6 +333,5 @@ def budget_inputs(core: Core, queue: QueueState) -> BudgetInputs | None:
     ledger.since(window_start(settings.window, core.now, zone))
     left = budget(settings, ledger)
     live = live_rate(ledger)
-    return BudgetInputs(
-        left, live, risk(live, queue.outstanding - queue.reserved_dials + 1, queue.idle)
-    )
+    unreserved = queue.outstanding - queue.reserved_dials + 1  # this dial included
+    return BudgetInputs(left, live, risk(live, abandon_share(ledger), unreserved))
