@@ -4,13 +4,17 @@ modifiers on common random numbers, on light, heavy and overloaded days."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from functools import cache
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from typer.testing import CliRunner
 
+from dialback.cli import app
 from dialback.domain.effects import Effect, PlaceCall, RecordPacingDecision
 from dialback.domain.errors import InvalidChoice
 from dialback.domain.events import CallbackRequestedOnCall, Event
@@ -122,3 +126,43 @@ def test_r_x_19_a_workload_with_an_unknown_zone_is_refused_naming_the_key() -> N
     with pytest.raises(InvalidChoice) as refused:
         parse_workload(day("light", callee_time_zones={"Mars/Olympus": 1.0}))
     assert refused.value.field == "queue[0].callee_time_zones"
+
+
+def test_r_x_19_cli_sweep_with_budget_reports_the_frontier(tmp_path: Path) -> None:
+    data = day("heavy")
+    data["simulation"]["hours"] = 0.5
+    workload = tmp_path / "w.toml"
+    workload.write_text(toml(data))
+    out, report = tmp_path / "sweep.json", tmp_path / "report"
+    result = CliRunner().invoke(
+        app,
+        [
+            "sweep",
+            str(workload),
+            *("--pacing", "2,8", "--modes", "CustomerFirst", "--replications", "2"),
+            *("--workers", "2", "--budget", "--json", str(out), "--report", str(report)),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text())["queues"]["heavy"]
+    assert [r["pacing_modifier"] for r in rows] == [2, 8, BUDGET]
+    assert all("abandon_rate" in r for r in rows)
+    page = (report / "report.html").read_text()
+    for x in ("agent_occupancy", "mean_wait_seconds"):
+        image = report / f"heavy-frontier-{x}.png"
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.name in page
+    assert "<td>budget</td>" in page
+
+
+def toml(data: dict[str, Any]) -> str:
+    """The few TOML shapes this file's workloads use (tables, inline tables, numbers, text)."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f'"{k}" = {value(x)}' for k, x in v.items()) + " }"
+        return json.dumps(v)
+
+    lines = ["[simulation]", *(f"{k} = {value(v)}" for k, v in data["simulation"].items())]
+    for queue in data["queue"]:
+        lines += ["[[queue]]", *(f"{k} = {value(v)}" for k, v in queue.items())]
+    return "\n".join(lines) + "\n"
