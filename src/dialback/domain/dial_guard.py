@@ -137,36 +137,49 @@ def act_on_block(
 
 
 # --- agent-first dials --------------------------------------------------------------------------
-def auto_dial_waits(core: Core, interaction: Interaction) -> bool:
-    """R-X-6: an auto-dial outside the window moves to the window's opening."""
+def auto_dial_number(core: Core, interaction: Interaction) -> int | None:
+    """R-X-6, R-X-8: the number an agent-first auto-dial may dial now, or None: a listed number
+    is skipped for the next (every number listed: no dial, recorded, the agent decides); outside
+    the window the auto-dial moves to the window's opening."""
     queue = core.queues[interaction.queue_id]
     request = interaction.request
     assert request is not None
-    index = (interaction.number_index + 1) % len(request.numbers)
+    index = next_number(core, interaction)
+    if index is None:
+        number = request.numbers[(interaction.number_index + 1) % len(request.numbers)]
+        core.emit(
+            ComplianceRecorded(
+                core.now, RecordKind.DNC_BLOCKED, queue.id, interaction.id, number=number
+            )
+        )
+        return None
     if window_open(core, queue, request, index):
-        return False
+        return index
     core.start_timer(
         TimerKind.AUTO_DIAL, interaction.id, opens_at(core, queue, request, index, core.now)
     )
-    return True
+    return None
 
 
 def check_agent_dial(
     core: Core, interaction: Interaction, agent: AgentId, index: int | None, override: bool
-) -> None:
-    """R-X-6, R-X-8: an agent's dial of a DNC number is refused (``NumberOnDnc``); outside the
-    window it is refused (``DialOutsideCallingWindow``) unless the agent asks to override and
-    the queue allows it, which is recorded."""
+) -> int:
+    """R-X-6, R-X-8: the number an agent's dial may call: the one asked for, or the next one
+    no DNC list names. A listed number asked for, or every number listed, is refused
+    (``NumberOnDnc``); outside the window the dial is refused (``DialOutsideCallingWindow``)
+    unless the agent asks to override and the queue allows it, which is recorded."""
     queue = core.queues[interaction.queue_id]
     request = interaction.request
     assert request is not None
     if index is None:
-        index = (interaction.number_index + 1) % len(request.numbers)
+        index = next_number(core, interaction)
+        if index is None:
+            raise NumberOnDnc("every number of this callback is on a do-not-call list")
     number = request.numbers[index]
     if core.guard.on_dnc(number):
         raise NumberOnDnc(f"{number} is on a do-not-call list", field="number_index")
     if window_open(core, queue, request, index):
-        return
+        return index
     window = queue.settings.compliance.calling_window
     if not (override and window.allow_manual_override):
         opening = opens_at(core, queue, request, index, core.now)
@@ -178,6 +191,7 @@ def check_agent_dial(
             core.now, RecordKind.WINDOW_OVERRIDE, queue.id, interaction.id, number, agent
         )
     )
+    return index
 
 
 # --- a new callback (R-X-4, R-X-7, R-X-11) ------------------------------------------------------

@@ -326,8 +326,8 @@ class Engine(Core):
         count = len(interaction.request.numbers)
         if e.number_index is not None and not 0 <= e.number_index < count:
             raise InvalidInput(f"number_index must be in 0..{count - 1}", field="number_index")
-        dial_guard.check_agent_dial(self, interaction, agent.id, e.number_index, e.override)
-        self.dial(interaction, agent.id, e.number_index)
+        index = dial_guard.check_agent_dial(self, interaction, agent.id, e.number_index, e.override)
+        self.dial(interaction, agent.id, index)  # issue 14: R-X-6, R-X-8
 
     def _dial_completed(self, e: DialCompleted) -> None:
         interaction_id = self.dials.pop(e.dial_id, None)
@@ -534,8 +534,9 @@ class Engine(Core):
             routing.alert_timed_out(self, interaction)
         elif kind is TimerKind.AUTO_DIAL:
             assert interaction.agent_id is not None
-            if not dial_guard.auto_dial_waits(self, interaction):  # R-X-6
-                self.dial(interaction, interaction.agent_id, None)
+            index = dial_guard.auto_dial_number(self, interaction)  # R-X-6, R-X-8
+            if index is not None:
+                self.dial(interaction, interaction.agent_id, index)
         elif kind is TimerKind.AUTO_END:
             self.to_acw(interaction)
         else:

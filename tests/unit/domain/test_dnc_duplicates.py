@@ -121,6 +121,32 @@ def test_r_x_8_an_agent_s_dial_of_a_listed_number_is_refused() -> None:
     assert w.dials() == []
 
 
+def test_r_x_8_an_agent_s_next_number_skips_a_listed_one() -> None:
+    w = World()
+    w.queue({"compliance": {}})
+    (agent,) = w.agents(1)
+    cb = w.callback("cb", numbers=(A, B))
+    w.send(AlertAccepted(agent, cb))
+    w.send(DncUpdated("internal", added=(A,)))
+    w.send(AgentDialed(agent, cb))
+    assert [d.number for d in w.dials()] == [B]
+
+
+def test_r_x_8_an_auto_dial_skips_listed_numbers_and_dials_none_when_all_are() -> None:
+    w = World()
+    w.queue(
+        {"mediaSettings": {"callback": {"enableAutoDialAndEnd": True, "autoDialDelaySeconds": 5}}}
+    )
+    (agent,) = w.agents(1)
+    cb = w.callback("cb", numbers=(A,))
+    w.send(AlertAccepted(agent, cb))
+    w.send(DncUpdated("internal", added=(A,)))
+    w.advance(10)
+    assert w.dials() == []
+    (record,) = w.of(ComplianceRecorded)
+    assert (record.kind, record.number) == (RecordKind.DNC_BLOCKED, A)
+
+
 # --- R-X-9 ----------------------------------------------------------------------------------------
 def test_r_x_9_a_second_active_callback_for_a_number_is_refused_naming_the_first() -> None:
     w = World()
