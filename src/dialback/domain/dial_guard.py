@@ -21,6 +21,7 @@ from dialback.domain.abandonment import (
     window_start,
 )
 from dialback.domain.compliance import DuplicatePolicy, PacingMode
+from dialback.domain.effects import PlayInformationMessage
 from dialback.domain.errors import (
     CallerIdNotAllowed,
     DialOutsideCallingWindow,
@@ -325,6 +326,7 @@ def abandon_check(core: Core, interaction: Interaction) -> None:
     counted = core.guard.accounting.abandon(core.guard, interaction.id, core.now)
     options = core.queues[interaction.queue_id].settings.compliance.abandonment
     if counted is not None and options.information_message:
+        core.emit(PlayInformationMessage(interaction.id, options.information_audio))
         core.emit(
             ComplianceRecorded(
                 core.now,

@@ -117,6 +117,15 @@ class RecordPacingDecision:
     decision: PacingDecision
 
 
+@dataclass(frozen=True, slots=True)
+class PlayInformationMessage:
+    """R-X-14: play the queue's information message to the customer whose call was just
+    abandoned (``audio``: the configured file; None: the dialer's own), then keep holding."""
+
+    interaction_id: InteractionId
+    audio: str | None
+
+
 Order = (
     StartTimer
     | CancelTimer
@@ -128,6 +137,7 @@ Order = (
     | TransferToFlow
     | HangUpCustomer
     | RecordPacingDecision
+    | PlayInformationMessage  # issue 14
 )
 """What the engine asks a shell to do."""
 

@@ -19,7 +19,7 @@ from dialback.domain.abandonment import (
     us_rate,
 )
 from dialback.domain.compliance import AbandonmentWindow, BudgetSettings, PacingMode
-from dialback.domain.effects import OfferToAgent
+from dialback.domain.effects import OfferToAgent, PlayInformationMessage
 from dialback.domain.errors import ValueOutOfRange
 from dialback.domain.events import (
     AgentHungUp,
@@ -135,6 +135,9 @@ def test_r_x_12_a_live_voice_waiting_past_the_threshold_is_abandoned_and_hears_t
         "optout.wav",
         NUMBER,
     )
+    assert w.of(PlayInformationMessage) == [
+        PlayInformationMessage(message.interaction_id, "optout.wav")
+    ]
     assert w.of(CallAccounted) == []  # its record comes when its fate is known
     w.advance(30)
     finish_call(w)  # the agent is free: the customer is put through, late
