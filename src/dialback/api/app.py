@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,7 +20,17 @@ from prometheus_client import (
 from starlette.exceptions import HTTPException
 
 from dialback import __version__
-from dialback.api import analytics_routes, callbacks, docs, errors, queues, tokens, users
+from dialback.api import (
+    analytics_routes,
+    callbacks,
+    compliance,
+    dnc,
+    docs,
+    errors,
+    queues,
+    tokens,
+    users,
+)
 from dialback.api.auth import Auth, Role
 from dialback.api.body import BodyLimit
 from dialback.api.errors import SafeJSONResponse
@@ -65,7 +76,9 @@ def create_app(
     app.add_exception_handler(DialbackError, errors.dialback_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(HTTPException, errors.http_error)
-    routers = [m.router for m in (queues, users, callbacks, analytics_routes, tokens)]
+    routers = [
+        m.router for m in (queues, users, callbacks, analytics_routes, tokens, dnc, compliance)
+    ]
     for router in routers:
         app.include_router(router)
     _monitoring(app, runtime, app.state.queries)
@@ -82,6 +95,12 @@ def _monitoring(app: FastAPI, runtime: Runtime, queries: Queries) -> None:
     )
     dials = Gauge("dialback_dials_in_progress", "Dials in progress", registry=registry)
     agents = Gauge("dialback_agents", "Agents by routing status", ["status"], registry=registry)
+    abandon_rate = Gauge(  # R-X-13
+        "dialback_abandoned_call_rate",
+        "Abandoned-call rate: US rolling 30 days, UK calendar day (Ofcom)",
+        ["queue", "rule"],
+        registry=registry,
+    )
 
     def count(_at: float, event: Event, _effects: list[Effect]) -> None:
         events.labels(type(event).__name__).inc()
@@ -104,6 +123,10 @@ def _monitoring(app: FastAPI, runtime: Runtime, queries: Queries) -> None:
         dials.set(now.dials_in_progress)
         for status, n in now.agents_by_status.items():
             agents.labels(status.value).set(n)
+        for queue_id in queries.queue_ids():
+            report = compliance.abandonment_report(queries, queue_id, time.time())
+            abandon_rate.labels(queue_id, "us_30d").set(report["us"]["rate"])
+            abandon_rate.labels(queue_id, "uk_day").set(report["uk"]["rate"])
         return PlainTextResponse(
             generate_latest(registry).decode(), media_type="text/plain; version=0.0.4"
         )

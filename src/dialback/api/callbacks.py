@@ -21,10 +21,12 @@ from dialback.api.common import (
 )
 from dialback.api.errors import Forbidden, IdempotencyKeyReused, status_of
 from dialback.api.genesys import iso
-from dialback.api.numbers import normalize_number
+from dialback.api.numbers import normalize_number, zones_for_number
 from dialback.domain.callbacks import check_reschedule, parse_callback_request
+from dialback.domain.compliance import DuplicatePolicy
 from dialback.domain.errors import (
     DialbackError,
+    DuplicateCallback,
     InvalidChoice,
     InvalidType,
     MissingField,
@@ -85,6 +87,7 @@ async def create_callback(
         now=now(),
         queue_settings=queries(request).settings_lookup,
         normalize=normalize_number,
+        zones=zones_for_number,
     )
     if who.role is Role.AGENT:
         _check_agent_request(request, who, callback_request)
@@ -93,10 +96,18 @@ async def create_callback(
     idempotent = (
         Idempotent(idempotency_key, digest, 200, response, who.scope) if idempotency_key else None
     )
-    accepted = await runtime(request).submit(
-        CallbackRequested(InteractionId(callback), ConversationId(conversation), callback_request),
-        idempotent=idempotent,
-    )
+    try:
+        accepted = await runtime(request).submit(
+            CallbackRequested(
+                InteractionId(callback), ConversationId(conversation), callback_request
+            ),
+            idempotent=idempotent,
+        )
+    except DuplicateCallback as duplicate:  # R-X-9: refuse (409), or answer with the existing one
+        settings = queries(request).settings_lookup(callback_request.queue_id)
+        if settings.compliance.duplicate_callbacks is not DuplicatePolicy.RETURN_EXISTING:
+            raise
+        return _response(duplicate.conversation, duplicate.existing)
     if accepted.replayed is not None:
         if accepted.replayed.request_hash != digest:
             raise IdempotencyKeyReused("this Idempotency-Key came with another body")
@@ -271,6 +282,7 @@ async def keep_my_place(
         now=now(),
         queue_settings=queries(request).settings_lookup,
         normalize=normalize_number,
+        zones=zones_for_number,
     )
     callback = new_id()
     await runtime(request).submit(

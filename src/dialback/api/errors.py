@@ -127,9 +127,11 @@ def response(error: DialbackError) -> JSONResponse:
     headers = None
     if isinstance(error, ServiceUnavailable):
         headers = {"Retry-After": str(error.retry_after)}
-    return SafeJSONResponse(
-        body(status, error.code, error.message, error.field), status_code=status, headers=headers
-    )
+    found = body(status, error.code, error.message, error.field)
+    params = getattr(error, "params", None)  # issue 14: the next open time, the existing callback
+    if params:
+        found["messageParams"] = {**found.get("messageParams", {}), **params}
+    return SafeJSONResponse(found, status_code=status, headers=headers)
 
 
 async def dialback_error(_: Request, error: Exception) -> JSONResponse:

@@ -6,6 +6,7 @@ This is the shell's side of ``dialback.domain.callbacks.NumberNormalizer``.
 from __future__ import annotations
 
 import phonenumbers
+from phonenumbers import timezone as number_timezones
 
 
 def normalize_number(number: str, country_code: str | None, strict: bool) -> str:
@@ -29,3 +30,17 @@ def normalize_number(number: str, country_code: str | None, strict: bool) -> str
         kind = "valid" if strict else "possible"
         raise ValueError(f"{number!r} is not a {kind} phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def zones_for_number(e164: str) -> tuple[str, ...]:
+    """R-X-2: the IANA zones of an E.164 number's area, from ``phonenumbers``' prefix data
+    (several for a split area code; ``Etc/Unknown`` when it cannot say).
+
+    >>> zones_for_number("+18504321234")
+    ('America/Chicago',)
+    """
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return ("Etc/Unknown",)
+    return tuple(number_timezones.time_zones_for_number(parsed))

@@ -146,6 +146,10 @@ async def pacing_decisions(request: Request, queue_id: str, who: Auth) -> dict[s
                 "decision": "dialed" if r.reason == "dialed" else "held",
                 "reason": r.reason,
                 "reservedAgentId": r.reserved_agent,
+                # R-X-18: a budget-mode decision's inputs (null in Fixed mode)
+                "abandonmentBudget": r.budget,
+                "liveAnswerRate": r.live_rate,
+                "abandonRisk": r.risk,
             }
             for r in rows
         ],

@@ -158,7 +158,8 @@ async def act(
     body: OptionalBody,
 ) -> dict[str, Any]:
     """(ext) An agent's action on its own interaction: ``accept`` an alert, ``dial`` (body
-    ``{"numberIndex": n}`` optional; default the next number), ``hangup``, ``hold``, ``resume``,
+    ``{"numberIndex": n}`` optional; default the next number; ``"overrideCallingWindow": true``
+    dials outside the window where the queue allows it, R-X-6), ``hangup``, ``hold``, ``resume``,
     ``end`` a callback, ``wrapup`` (``{"code": …}``), ``reschedule``
     (``{"callbackScheduledTime": …, "owned": true}``)."""
     who.require_self(user_id)
@@ -171,7 +172,10 @@ async def act(
         index = fields.get("numberIndex")
         if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
             raise InvalidType("expected an integer", field="numberIndex")
-        event = AgentDialed(agent, interaction, index)
+        override = fields.get("overrideCallingWindow", False)  # R-X-6, recorded
+        if not isinstance(override, bool):
+            raise InvalidType("expected true or false", field="overrideCallingWindow")
+        event = AgentDialed(agent, interaction, index, override)
     elif action == "hangup":
         event = AgentHungUp(agent, interaction)
     elif action == "hold":

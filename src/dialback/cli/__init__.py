@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialback.cli import database, demo, log, nodes, serve, sim, telephony
+from dialback.cli import database, demo, dnc, log, nodes, serve, sim, telephony
 from dialback.cli.app import app
 
-__all__ = ["app", "database", "demo", "log", "nodes", "serve", "sim", "telephony"]
+__all__ = ["app", "database", "demo", "dnc", "log", "nodes", "serve", "sim", "telephony"]

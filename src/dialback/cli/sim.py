@@ -97,8 +97,13 @@ def sweep(
     report: Annotated[
         Path | None, typer.Option(help="Write report.html and PNG plots into this folder.")
     ] = None,
+    budget: Annotated[
+        bool,
+        typer.Option(help="Also run customer-first pacing to an abandonment budget (R-X-16)."),
+    ] = False,
 ) -> None:
-    """Every pacing modifier x mode, with replications in parallel: means and 95% intervals."""
+    """Every pacing modifier x mode, with replications in parallel: means and 95% intervals;
+    with ``--budget`` the abandonment-budget mode too, on the same seeds."""
     import tomllib
 
     from rich.progress import Progress
@@ -125,6 +130,7 @@ def sweep(
             workers=workers,
             dask=dask,
             progress=lambda done, total: progress.update(task, completed=done / total),
+            budget=budget,
         )
     for queue, rows in summary["queues"].items():
         table = Table(title=f"{queue}: means with 95% intervals over {replications} runs")
@@ -134,7 +140,10 @@ def sweep(
             cells = [
                 f"{row[n]['mean']:.3g} [{row[n]['low']:.3g}, {row[n]['high']:.3g}]" for n in FIGURES
             ]
-            table.add_row(row["mode"], f"{row['pacing_modifier']:g}", *cells)
+            pacing_cell = row["pacing_modifier"]
+            if not isinstance(pacing_cell, str):
+                pacing_cell = f"{pacing_cell:g}"
+            table.add_row(row["mode"], pacing_cell, *cells)
         console.print(table)
     if json_out is not None:
         json_out.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -25,6 +25,9 @@ from dialback.domain.errors import (
 from dialback.domain.model import AgentId, CallbackRequest, QueueId
 from dialback.domain.settings import DeliveryMode, QueueSettings
 
+NumberZones = Callable[[str], tuple[str, ...]]
+"""E.164 -> the IANA time zones of the number's area (R-X-2); the shell's number data."""
+
 NumberNormalizer = Callable[[str, str | None, bool], str]
 """(number, country code or None, strict) -> E.164. Raises ValueError saying what is wrong.
 ``strict`` asks for a number valid in its numbering plan, not only a possible one."""
@@ -47,6 +50,7 @@ _FIELDS = frozenset(
         "callerId",
         "callerIdName",
         "customerFirstCallbackDeliveryMode",
+        "calleeTimeZone",  # ext, R-X-3
     ]
 )
 _ROUTING_FIELDS = frozenset(
@@ -144,6 +148,7 @@ def parse_callback_request(
     now: float,
     queue_settings: Callable[[QueueId], QueueSettings],
     normalize: NumberNormalizer,
+    zones: NumberZones | None = None,
 ) -> CallbackRequest:
     """Validate a ``POST /api/v2/conversations/callbacks`` body into a ``CallbackRequest``.
 
@@ -180,9 +185,10 @@ def parse_callback_request(
             caller_id = normalize(caller_id, _optional_text(body, "countryCode"), False)
         except ValueError as problem:
             raise InvalidPhoneNumber(str(problem), field="callerId") from None
+    numbers = _numbers(body, normalize)
     return CallbackRequest(
         queue_id=queue_id,
-        numbers=_numbers(body, normalize),
+        numbers=numbers,
         scheduled_time=scheduled,
         priority=priority,
         user_name=_optional_text(body, "callbackUserName"),
@@ -193,6 +199,8 @@ def parse_callback_request(
         caller_id_name=_optional_text(body, "callerIdName"),
         delivery_mode=_delivery_mode(body),
         data=_data(body),
+        number_zones=tuple(zones(n) for n in numbers) if zones else (),  # R-X-2
+        time_zone=_optional_text(body, "calleeTimeZone"),  # R-X-3
     )
 
 

@@ -27,6 +27,7 @@ from dialback.domain.effects import (
 from dialback.domain.errors import UnknownAgent, UnknownInteraction, UnknownQueue
 from dialback.domain.events import TimerKey, TimerKind
 from dialback.domain.facts import AgentStatusChanged, InteractionChanged
+from dialback.domain.guard_state import GuardState
 from dialback.domain.model import (
     AgentId,
     DialId,
@@ -41,6 +42,7 @@ from dialback.domain.model import (
 )
 from dialback.domain.ordering import queue_key
 from dialback.domain.pacing import PacingTable
+from dialback.domain.records import NumbersReleased
 from dialback.domain.state import AgentState, Interaction, QueueState
 from dialback.domain.timeline import (
     HowEnded,
@@ -50,6 +52,7 @@ from dialback.domain.timeline import (
     SegmentOpened,
     SegmentType,
 )
+from dialback.domain.windows import ZoneLookup, utc_only
 
 # Timers that belong to one interaction; all are cancelled when it leaves its current step.
 INTERACTION_TIMERS = (
@@ -57,6 +60,7 @@ INTERACTION_TIMERS = (
     TimerKind.ALERT_TIMEOUT,
     TimerKind.AUTO_DIAL,
     TimerKind.AUTO_END,
+    TimerKind.ABANDON_CHECK,  # issue 14
 )
 
 
@@ -95,6 +99,8 @@ class Core:
         self.out: list[Effect] = []
         self._evaluated: dict[QueueId, InteractionId] = {}
         self._seq = 0
+        self.guard = GuardState()  # issue 14: DNC, duplicates, lockouts
+        self.zones: ZoneLookup = utc_only  # issue 14: zone name -> tzinfo, from the shell
 
     # --- lookups that raise ---------------------------------------------------------------------
     def queue(self, queue_id: QueueId) -> QueueState:
@@ -401,6 +407,13 @@ class Core:
         for kind in INTERACTION_TIMERS:
             self.cancel_timer(kind, interaction.id)
         self.cancel_timer(TimerKind.OWNERSHIP_EXPIRY, interaction.id)
+        if self.guard.release(interaction.id):  # R-X-9
+            self.emit(NumbersReleased(interaction.id))
+        accounted = self.guard.accounting.settle(  # R-X-12: a flow-out reached the flow
+            self.guard, interaction.id, self.now, connected=reason is EndReason.FLOW_OUT
+        )
+        if accounted is not None:
+            self.emit(accounted)
         how = ENDINGS[reason]
         for purpose, agent, media in list(interaction.open):
             self.close_segment(interaction, purpose, media, agent_id=agent, how=how)
@@ -435,6 +448,9 @@ class Core:
     def connect(self, interaction: Interaction, agent: AgentState) -> None:
         """Put the customer of a voice interaction through to ``agent`` (already holding it)."""
         interaction.talked = True
+        accounted = self.guard.accounting.connected(self.guard, interaction.id, self.now)
+        if accounted is not None:  # R-X-12
+            self.emit(accounted)
         self.set_state(interaction, State.CONNECTED, agent_id=agent.id)
         self.open_segment(
             interaction, Purpose.AGENT, MediaType.VOICE, SegmentType.INTERACT, agent_id=agent.id
@@ -510,6 +526,8 @@ class Core:
                 agent_id,
                 interaction.attempts,
                 self.agents[agent_id].address if agent_id is not None else None,
+                # R-X-15: the dialer's calls (an agent hears its own call ring and decides)
+                0.0 if agent_id else queue.settings.compliance.abandonment.minimum_ring_seconds,
             )
         )
 
@@ -531,6 +549,7 @@ ENDINGS: dict[EndReason, HowEnded] = {
     EndReason.FLOW_OUT: HowEnded.FLOW_OUT,
     EndReason.HUNG_UP: HowEnded.HUNG_UP,
     EndReason.ANSWERED_ELSEWHERE: HowEnded.ANSWERED_ELSEWHERE,
+    EndReason.DO_NOT_CALL: HowEnded.DISPOSITIONED,  # R-X-8
 }
 
 

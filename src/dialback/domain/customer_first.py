@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dialback.domain import dial_guard
+from dialback.domain.abandonment import budget_decide
 from dialback.domain.effects import HangUpCustomer, RecordPacingDecision, TransferToFlow
 from dialback.domain.events import TimerKind
 from dialback.domain.model import (
@@ -53,16 +55,34 @@ def _consider(
     request = interaction.request
     assert request is not None
     reserve = delivery_mode(queue, interaction) is DeliveryMode.USE_AGENT_RESERVATION
-    reason = decide(
-        on_queue=queue.on_queue,
-        idle=queue.idle,
-        outstanding=queue.outstanding,
-        reserved_dials=queue.reserved_dials,
-        cap=cap.value,
-        trigger=settings.pacing_trigger,
-        has_caller_id=bool(request.caller_id or queue.settings.calling_party_number),  # R-C-4
-        needs_reservation=reserve,
-    )
+    guarded, number_index = dial_guard.blocked(core, queue, interaction)  # issue 14
+    inputs = dial_guard.budget_inputs(core, queue)  # R-X-17: None in Fixed mode
+    has_caller_id = bool(request.caller_id or queue.settings.calling_party_number)  # R-C-4
+    if guarded is not None:
+        reason = guarded
+    elif inputs is not None:
+        reason, reserve_for_budget = budget_decide(
+            on_queue=queue.on_queue,
+            idle=queue.idle,
+            outstanding=queue.outstanding,
+            reserved_dials=queue.reserved_dials,
+            has_caller_id=has_caller_id,
+            inputs=inputs,
+        )
+        reserve = reserve or reserve_for_budget
+        if reason is Reason.DIALED and reserve and queue.idle == 0:
+            reason = Reason.NO_IDLE_AGENT
+    else:
+        reason = decide(
+            on_queue=queue.on_queue,
+            idle=queue.idle,
+            outstanding=queue.outstanding,
+            reserved_dials=queue.reserved_dials,
+            cap=cap.value,
+            trigger=settings.pacing_trigger,
+            has_caller_id=has_caller_id,
+            needs_reservation=reserve,
+        )
     reserved: AgentId | None = None
     if reason is Reason.DIALED and reserve:
         pooled = queue.pool.peek()
@@ -85,9 +105,15 @@ def _consider(
                 trigger=settings.pacing_trigger,
                 reason=reason,
                 reserved_agent=reserved,
+                budget=inputs.budget if inputs else None,
+                live_rate=inputs.live_rate if inputs else None,
+                risk=inputs.risk if inputs else None,
             )
         )
     )
+    if guarded is not None:  # R-X-4, R-X-8, R-X-14: it steps aside, keeping its place
+        dial_guard.act_on_block(core, queue, interaction, guarded, number_index)
+        return True
     if reason is not Reason.DIALED:
         return False
     queue.undialed.remove(interaction.id)
@@ -99,7 +125,7 @@ def _consider(
             agent.reserved_for = interaction.id
         interaction.reserved_agent = reserved
         queue.reserved_dials += 1
-    core.dial(interaction, None, None)
+    core.dial(interaction, None, number_index)
     return True
 
 

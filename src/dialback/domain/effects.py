@@ -71,6 +71,7 @@ class PlaceCall:
     agent_id: AgentId | None
     attempt: int
     agent_address: str | None = None  # agent-first: the agent's phone, put through on answer
+    minimum_ring_seconds: float = 0.0  # R-X-15: a dialer's unanswered call rings at least this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,15 @@ class RecordPacingDecision:
     decision: PacingDecision
 
 
+@dataclass(frozen=True, slots=True)
+class PlayInformationMessage:
+    """R-X-14: play the queue's information message to the customer whose call was just
+    abandoned (``audio``: the configured file; None: the dialer's own), then keep holding."""
+
+    interaction_id: InteractionId
+    audio: str | None
+
+
 Order = (
     StartTimer
     | CancelTimer
@@ -127,6 +137,7 @@ Order = (
     | TransferToFlow
     | HangUpCustomer
     | RecordPacingDecision
+    | PlayInformationMessage  # issue 14
 )
 """What the engine asks a shell to do."""
 

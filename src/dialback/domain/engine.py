@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from dialback.domain import customer_first, routing
+from dialback.domain import customer_first, dial_guard, routing
 from dialback.domain.core import Core, dial_communication
 from dialback.domain.effects import CancelCall, Effect, HangUpCustomer
 from dialback.domain.errors import (
@@ -51,6 +51,7 @@ from dialback.domain.events import (
     CustomerHungUp,
     DialCompleted,
     DialRang,
+    DncUpdated,
     Event,
     QueueConfigured,
     TimerFired,
@@ -70,6 +71,7 @@ from dialback.domain.model import (
 from dialback.domain.pacing import PacingTable
 from dialback.domain.state import AgentState, Interaction, QueueState
 from dialback.domain.timeline import HowEnded, Purpose, SegmentClosed, SegmentType
+from dialback.domain.windows import ZoneLookup
 
 
 class Engine(Core):
@@ -81,12 +83,15 @@ class Engine(Core):
         rng: random.Random,
         pacing_table: PacingTable | None = None,
         pacing_tick_seconds: float = 5.0,
+        zones: ZoneLookup | None = None,
     ) -> None:
         super().__init__(
             rng=rng,
             pacing_table=pacing_table or PacingTable.default(),
             pacing_tick_seconds=pacing_tick_seconds,
         )
+        if zones is not None:
+            self.zones = zones  # issue 14: the shell's tz database (R-X-2)
         self._handlers: dict[type[Any], Callable[[Any], None]] = {
             QueueConfigured: self._queue_configured,
             AgentRegistered: self._agent_registered,
@@ -111,6 +116,7 @@ class Engine(Core):
             CallbackRescheduled: self._rescheduled,
             CallbackDisconnected: self._disconnected,
             TimerFired: self._timer_fired,
+            DncUpdated: self._dnc_updated,
         }
 
     def handle(self, event: Event, now: float) -> list[Effect]:
@@ -139,6 +145,11 @@ class Engine(Core):
 
     # --- queues and agents ----------------------------------------------------------------------
     def _queue_configured(self, e: QueueConfigured) -> None:
+        window = e.settings.compliance.calling_window
+        if window.enabled:  # R-X-2: the fallback zone must exist
+            dial_guard.check_zone(
+                self, window.fallback_time_zone, "compliance.callingWindow.fallbackTimeZone"
+            )
         queue = self.queues.get(e.queue_id)
         if queue is None:
             self.queues[e.queue_id] = QueueState(e.queue_id, e.settings)
@@ -197,6 +208,8 @@ class Engine(Core):
     # --- interactions entering ------------------------------------------------------------------
     def _callback_requested(self, e: CallbackRequested) -> None:
         self._check_new(e.callback_id, e.request.queue_id, e.request.owner)
+        dial_guard.check_new(self, e.request)  # issue 14: R-X-4, R-X-7, R-X-11
+        dial_guard.claim(self, e.callback_id, e.request)  # R-X-9
         self._add_callback(e.callback_id, e.conversation_id, e.request, None, False)
 
     def _callback_requested_on_call(self, e: CallbackRequestedOnCall) -> None:
@@ -204,6 +217,9 @@ class Engine(Core):
         if call.media is not MediaType.VOICE or call.converted or call.state is not State.WAITING:
             raise InteractionEnded("only a call waiting in a queue can become a callback")
         self._check_new(e.callback_id, call.queue_id, e.request.owner)
+        moved = replace(e.request, queue_id=call.queue_id)
+        dial_guard.check_new(self, moved)  # issue 14
+        dial_guard.claim(self, e.callback_id, moved)  # R-X-9
         self.remove_from_queues(call)
         self.end(call, EndReason.FLOW_OUT)  # R-C-6: the voice leg flows out to the callback
         request = replace(e.request, queue_id=call.queue_id, priority=call.priority)
@@ -310,7 +326,8 @@ class Engine(Core):
         count = len(interaction.request.numbers)
         if e.number_index is not None and not 0 <= e.number_index < count:
             raise InvalidInput(f"number_index must be in 0..{count - 1}", field="number_index")
-        self.dial(interaction, agent.id, e.number_index)
+        index = dial_guard.check_agent_dial(self, interaction, agent.id, e.number_index, e.override)
+        self.dial(interaction, agent.id, index)  # issue 14: R-X-6, R-X-8
 
     def _dial_completed(self, e: DialCompleted) -> None:
         interaction_id = self.dials.pop(e.dial_id, None)
@@ -325,6 +342,8 @@ class Engine(Core):
         agent_id = interaction.agent_id if interaction.dial_by_agent else None
         self.emit(DialResolved(e.dial_id, interaction.id, agent_id, e.result))
         self.dial_segments_end(interaction, agent_id, e.dial_id, e.result)
+        if not interaction.dial_by_agent:
+            dial_guard.dial_resolved(self, interaction, e.dial_id, e.result)  # R-X-12
         if interaction.dial_by_agent:
             routing.agent_dial_completed(self, interaction, e.result)
         else:
@@ -442,6 +461,11 @@ class Engine(Core):
             self.agent(e.owner)
         if e.by_agent is not None:
             self._held(e.by_agent, interaction.id)
+        target = queue or self.queues[interaction.queue_id]
+        moved = replace(interaction.request, queue_id=target.id)
+        dial_guard.check_scheduled(self, target, moved, e.scheduled_time)  # R-X-4
+        if target.id != interaction.queue_id:  # R-X-9 in the new queue
+            dial_guard.claim(self, interaction.id, moved)
         self.detach(interaction, HowEnded.RESCHEDULED)
         request = interaction.request
         if queue is not None and queue.id != interaction.queue_id:
@@ -487,6 +511,9 @@ class Engine(Core):
         self.detach(interaction, HowEnded.CANCELLED)
         self.end(interaction, EndReason.CANCELLED)
 
+    def _dnc_updated(self, e: DncUpdated) -> None:
+        self.guard.update_dnc(e.list_id, e.added, e.removed)  # R-X-7
+
     # --- timers ---------------------------------------------------------------------------------
     def _timer_fired(self, e: TimerFired) -> None:
         if self.timers.get(e.key) != e.at:
@@ -499,13 +526,17 @@ class Engine(Core):
             self.dirty_queues[queue.id] = None
             return
         interaction = self.interactions[subject]  # type: ignore[index]
-        if kind is TimerKind.CALLBACK_DUE:
+        if kind is TimerKind.ABANDON_CHECK:
+            dial_guard.abandon_check(self, interaction)  # R-X-12, R-X-14
+        elif kind is TimerKind.CALLBACK_DUE:
             self.enqueue(interaction)
         elif kind is TimerKind.ALERT_TIMEOUT:
             routing.alert_timed_out(self, interaction)
         elif kind is TimerKind.AUTO_DIAL:
             assert interaction.agent_id is not None
-            self.dial(interaction, interaction.agent_id, None)
+            index = dial_guard.auto_dial_number(self, interaction)  # R-X-6, R-X-8
+            if index is not None:
+                self.dial(interaction, interaction.agent_id, index)
         elif kind is TimerKind.AUTO_END:
             self.to_acw(interaction)
         else:

@@ -7,6 +7,7 @@ these.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import ClassVar
 
 
@@ -21,6 +22,7 @@ class DialbackError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.params: dict[str, str] = {}  # more for the client (``messageParams``)
 
     def __str__(self) -> str:
         where = f" [{self.field}]" if self.field else ""
@@ -213,3 +215,57 @@ class InvalidSipUri(InvalidInput):
     """An agent's phone address that is not a SIP URI."""
 
     code = "invalid_sip_uri"
+
+
+# --- dialing within the law (issue 14, docs/compliance.md) ---------------------------------------
+class OutsideCallingWindow(InvalidInput):
+    """R-X-4: a callback scheduled into a time its callee's calling window is closed;
+    ``next_open`` (epoch seconds, or None if it never opens) is the next allowed time."""
+
+    code = "outside_calling_window"
+
+    def __init__(self, message: str, *, field: str | None = None, next_open: float | None) -> None:
+        super().__init__(message, field=field)
+        self.next_open = next_open
+        if next_open is not None:
+            self.params = {"nextOpenTime": _iso(next_open)}
+
+
+class DialOutsideCallingWindow(StateConflict):
+    """R-X-6: an agent's manual dial while the callee's calling window is closed, on a queue
+    that does not allow a recorded override (or without asking for one)."""
+
+    code = "dial_outside_calling_window"
+
+
+class NumberOnDnc(InvalidInput):
+    """R-X-7: a callback number on a do-not-call list; ``field`` is the number's place."""
+
+    code = "number_on_dnc"
+
+
+class DuplicateCallback(StateConflict):
+    """R-X-9: the queue already has an active callback for this number; ``existing`` is its
+    id and ``conversation`` its conversation's."""
+
+    code = "duplicate_callback"
+
+    def __init__(
+        self, message: str, *, existing: str, conversation: str, field: str | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.existing = existing
+        self.conversation = conversation
+        self.params = {"existingCallbackId": existing, "existingConversationId": conversation}
+
+
+class CallerIdNotAllowed(InvalidInput):
+    """R-X-11: a callback's caller ID outside its queue's allowlist."""
+
+    code = "caller_id_not_allowed"
+
+
+def _iso(at: float) -> str:
+    """Epoch seconds as Genesys writes times (``2026-11-25T08:00:00.000Z``), as the API does."""
+    whole = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+    return whole + f"{round(at * 1000) % 1000:03d}Z"

@@ -28,6 +28,7 @@ class TimerKind(Closed):
     AUTO_END = "auto_end"  # R-AF-4
     OWNERSHIP_EXPIRY = "ownership_expiry"  # R-OW-1, R-OW-2
     PACING_TICK = "pacing_tick"  # R-CF-2
+    ABANDON_CHECK = "abandon_check"  # R-X-12: the threshold after a live voice's greeting
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -157,6 +158,7 @@ class AgentDialed:
     agent_id: AgentId
     interaction_id: InteractionId
     number_index: int | None = None
+    override: bool = False  # R-X-6: dial outside the calling window, where the queue allows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +249,15 @@ class TimerFired:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class DncUpdated:
+    """R-X-7: numbers (E.164) added to and removed from the do-not-call list ``list_id``."""
+
+    list_id: str
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
 Event = (
     QueueConfigured
     | AgentRegistered
@@ -271,4 +282,5 @@ Event = (
     | CallbackRescheduled
     | CallbackDisconnected
     | TimerFired
+    | DncUpdated
 )

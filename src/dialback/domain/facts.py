@@ -18,6 +18,7 @@ from dialback.domain.model import (
     RoutingStatus,
     State,
 )
+from dialback.domain.records import ComplianceFact
 from dialback.domain.timeline import SegmentClosed, SegmentOpened
 
 
@@ -55,5 +56,12 @@ class InteractionChanged:
     wrapup_code: str | None = None
 
 
-Fact = DialResolved | AgentStatusChanged | InteractionChanged | SegmentOpened | SegmentClosed
+Fact = (
+    DialResolved
+    | AgentStatusChanged
+    | InteractionChanged
+    | SegmentOpened
+    | SegmentClosed
+    | ComplianceFact  # issue 14: domain/records.py
+)
 """What the engine reports as having happened."""

@@ -82,6 +82,7 @@ class EndReason(Closed):
     FLOW_OUT = "FLOW_OUT"  # left the queue for a flow (TransferToFlow, or a call to callback)
     HUNG_UP = "HUNG_UP"  # reaction HangUp after live voice or answering machine
     ANSWERED_ELSEWHERE = "ANSWERED_ELSEWHERE"  # a PBX call answered outside dialback
+    DO_NOT_CALL = "DO_NOT_CALL"  # R-X-8: every number is on a do-not-call list; never dialed
 
 
 class State(Closed):
@@ -112,6 +113,10 @@ class CallbackRequest:
     caller_id_name: str | None = None
     delivery_mode: DeliveryMode | None = None  # R-CF-10: None is UseQueueSetting
     data: tuple[tuple[str, str], ...] = field(default=())
+    # issue 14 (docs/compliance.md): each number's time zones (R-X-2, from the shell's number
+    # data, parallel to ``numbers``) and an explicit zone for the callee that wins (R-X-3).
+    number_zones: tuple[tuple[str, ...], ...] = ()
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

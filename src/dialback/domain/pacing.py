@@ -151,6 +151,11 @@ class Reason(Closed):
     NO_IDLE_AGENT = "no_idle_agent"
     NO_CALLER_ID = "no_caller_id"
     NO_AGENT_ON_QUEUE = "no_agent_on_queue"
+    # issue 14 (docs/compliance.md)
+    OUTSIDE_CALLING_WINDOW = "outside_calling_window"  # R-X-4
+    NUMBER_ON_DNC = "number_on_dnc"  # R-X-8
+    LOCKED_OUT = "locked_out"  # R-X-14
+    BUDGET_SPENT = "budget_spent"  # R-X-17
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +177,10 @@ class PacingDecision:
     trigger: PacingTrigger
     reason: Reason
     reserved_agent: AgentId | None = None
+    # R-X-18: the inputs of a budget-mode decision (None in Fixed mode)
+    budget: float | None = None
+    live_rate: float | None = None
+    risk: float | None = None
 
     @property
     def dialed(self) -> bool:

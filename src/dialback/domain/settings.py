@@ -13,6 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
+from dialback.domain.compliance import (
+    BudgetSettings,
+    ComplianceSettings,
+    budget_to_json,
+    compliance_to_json,
+    read_budget,
+    read_compliance,
+)
 from dialback.domain.enums import Closed
 from dialback.domain.errors import (
     CustomerFirstWithPreviewCampaign,
@@ -133,6 +141,7 @@ class CallbackSettings:
     service_level: ServiceLevel = field(default_factory=ServiceLevel)
     pacing_trigger: PacingTrigger = PacingTrigger.IDLE
     customer_first_delivery_mode: DeliveryMode = DeliveryMode.NO_AGENT_RESERVATION
+    budget: BudgetSettings = field(default_factory=BudgetSettings)  # ext, R-X-16
 
     def __post_init__(self) -> None:
         _check_ranges(self)
@@ -179,6 +188,7 @@ class QueueSettings:
     # ext (issue 12): the highest priority an agent may give a callback; above it only
     # supervisors and admins (so an agent cannot jump its own callbacks up the queue)
     max_agent_callback_priority: int = 0
+    compliance: ComplianceSettings = field(default_factory=ComplianceSettings)  # ext, issue 14
 
     def __post_init__(self) -> None:
         _check_ranges(self)
@@ -385,6 +395,7 @@ def _read_callback(r: _Reader, cur: CallbackSettings) -> CallbackSettings:
         customer_first_delivery_mode=r.choice(
             "customerFirstDeliveryMode", DeliveryMode, cur.customer_first_delivery_mode
         ),
+        budget=read_budget(r, cur.budget),
     )
 
 
@@ -445,6 +456,9 @@ def update_queue(current: QueueSettings, body: object) -> QueueSettings:
     owned = _read_owned(aor, current.agent_owned_routing)
     aor.done()
     call_script, callback_script = _read_scripts(r, current)
+    comp = r.child("compliance")
+    compliance = read_compliance(comp, current.compliance)
+    comp.done()
     fields_ = {
         "name": r.text("name", current.name) or "",
         "callback": callback,
@@ -459,6 +473,7 @@ def update_queue(current: QueueSettings, body: object) -> QueueSettings:
         "max_agent_callback_priority": r.integer(
             "maxAgentCallbackPriority", current.max_agent_callback_priority
         ),
+        "compliance": compliance,
     }
     r.done()
     try:
@@ -499,6 +514,7 @@ def queue_to_json(s: QueueSettings) -> dict[str, Any]:
         },
         "pacingTrigger": c.pacing_trigger.value,
         "customerFirstDeliveryMode": c.customer_first_delivery_mode.value,
+        **budget_to_json(c.budget),
     }
     if c.live_voice_flow_id:
         callback["liveVoiceFlow"] = {"id": c.live_voice_flow_id}
@@ -523,6 +539,7 @@ def queue_to_json(s: QueueSettings) -> dict[str, Any]:
         "voicemailEnabled": s.voicemail_enabled,
         "previewCampaignIds": list(s.preview_campaign_ids),
         "maxAgentCallbackPriority": s.max_agent_callback_priority,
+        "compliance": compliance_to_json(s.compliance),
     }
     if s.calling_party_number:
         body["callingPartyNumber"] = s.calling_party_number

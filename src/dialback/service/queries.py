@@ -28,6 +28,7 @@ from dialback.domain.settings import QueueSettings
 from dialback.domain.state import Interaction
 from dialback.domain.timeline import Conversation, SegmentType
 from dialback.service.runtime import Runtime
+from dialback.store.compliance import ComplianceReader
 from dialback.store.repository import Reader
 
 
@@ -157,6 +158,7 @@ class Queries:
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
         self._reader = Reader(runtime.store.engine)
+        self.compliance = ComplianceReader(runtime.store.engine)  # issue 14: DNC, records
 
     # --- live state -------------------------------------------------------------------------------
     def queue_settings(self, queue_id: QueueId, *, field: str | None = None) -> QueueSettings:

@@ -33,6 +33,7 @@ from dialback.domain.effects import (
     Effect,
     HangUpCustomer,
     PlaceCall,
+    PlayInformationMessage,
     StartTimer,
     TransferToFlow,
 )
@@ -434,6 +435,8 @@ class Runtime:
                 self.dialer.transfer_to_flow(effect.interaction_id, effect.flow_id)
             elif isinstance(effect, HangUpCustomer):
                 self.dialer.hang_up(effect.interaction_id)
+            elif isinstance(effect, PlayInformationMessage):  # issue 14: R-X-14
+                self.dialer.play_message(effect.interaction_id, effect.audio)
 
     def _arm(self, key: TimerKey, at: float) -> None:
         old = self._timers.pop(key, None)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dialback.domain
 from dialback.domain.engine import Engine
@@ -130,7 +131,11 @@ def rebuild(
                 "the event log was pruned and no snapshot of this version covers it: start the "
                 "version that wrote the newest snapshot, or restore the archived events"
             )
-        engine = Engine(rng=random.Random(store.seed()), pacing_tick_seconds=pacing_tick_seconds)
+        engine = Engine(
+            rng=random.Random(store.seed()),
+            pacing_tick_seconds=pacing_tick_seconds,
+            zones=ZoneInfo,  # issue 14: calling windows in the callee's zone (R-X-2)
+        )
         last_now, position = 0.0, 0
     replayed = 0
     for seq, event, at in source.events_after(position):

@@ -8,6 +8,7 @@ import heapq
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from dialback.domain.effects import CancelTimer, Effect, StartTimer
 from dialback.domain.engine import Engine
@@ -36,7 +37,7 @@ class VirtualClock:
 
     @staticmethod
     def seeded(seed: int, start: float = 0.0) -> VirtualClock:
-        return VirtualClock(Engine(rng=random.Random(seed)), now=start)
+        return VirtualClock(Engine(rng=random.Random(seed), zones=ZoneInfo), now=start)
 
     def post(self, event: Event, at: float | None = None) -> None:
         self._seq += 1

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dialback.domain.effects import Effect, PlaceCall, RecordPacingDecision
+from dialback.domain.errors import DialbackError
 from dialback.domain.events import (
     AgentJoinedQueue,
     AgentPresenceChanged,
     AgentRegistered,
     CallbackRequestedOnCall,
     CustomerHungUp,
+    DncUpdated,
     Event,
     QueueConfigured,
     VoiceCallQueued,
@@ -40,6 +42,7 @@ from dialback.domain.model import (
     QueueId,
     State,
 )
+from dialback.domain.records import CallAccounted
 from dialback.domain.timeline import Purpose, SegmentType, Timeline
 from dialback.sim.agents import VirtualAgents
 from dialback.sim.clock import VirtualClock
@@ -61,6 +64,7 @@ class Simulation:
     agents: VirtualAgents = field(init=False)
     specs: dict[QueueId, QueueSpec] = field(default_factory=dict)
     carriers: dict[QueueId, CarrierModel] = field(default_factory=dict)
+    accounted: list[CallAccounted] = field(default_factory=list)  # R-X-12, after warm-up
     _n: int = 0
 
     def __post_init__(self) -> None:
@@ -157,11 +161,21 @@ class Simulation:
             self._give_up_at(call, at + spec.patience.sample(self.rng))
         offer = spec.callback_offer
         if offer is not None and self.rng.random() < offer.accept:
-            request = CallbackRequest(queue_id, (number,))
+            request = CallbackRequest(queue_id, (number,), time_zone=self._zone(spec))
             callback = InteractionId(f"cb-{self._n}")
             self._handling[callback] = queue_id
             event = CallbackRequestedOnCall(call, callback, request)
             self.clock.call_at(at + offer.after_wait_seconds, lambda: self._if_waiting(call, event))
+            if spec.dnc_share and self.rng.random() < spec.dnc_share:  # R-X-8: listed meanwhile
+                self.clock.post(DncUpdated("sim", (number,)), at + offer.after_wait_seconds + 1)
+
+    def _zone(self, spec: QueueSpec) -> str | None:
+        """R-X-2: the customer's zone, drawn from the workload's shares (none: no draw)."""
+        if not spec.callee_time_zones:
+            return None
+        zones, shares = zip(*spec.callee_time_zones.items(), strict=True)
+        drawn: str = self.rng.choices(zones, shares)[0]
+        return drawn
 
     def _give_up_at(self, interaction: InteractionId, at: float) -> None:
         """Patience: the customer hangs up at ``at`` if still waiting for an agent then."""
@@ -170,7 +184,10 @@ class Simulation:
     def _if_waiting(self, interaction: InteractionId, event: Event) -> None:
         live = self.clock.engine.interactions.get(interaction)
         if live is not None and live.state is State.WAITING and live.media is MediaType.VOICE:
-            self.clock.send(event)
+            try:
+                self.clock.send(event)
+            except DialbackError as refused:  # e.g. a number already on a DNC list (R-X-7)
+                self.clock.refused.append((self.clock.now, event, refused))
 
     # --- reacting -------------------------------------------------------------------------------
     def _react(self, now: float, event: Event, effects: list[Effect]) -> None:
@@ -185,6 +202,8 @@ class Simulation:
                 self.decisions.append((now, d.queue_id, d.dialed))
             elif isinstance(effect, InteractionChanged):
                 self._waiting_customer(effect)
+            elif isinstance(effect, CallAccounted) and now >= self.warm and now < self.end:
+                self.accounted.append(effect)  # R-X-12
         self.agents.react(now, event, effects)
 
     def _carrier(self, dial: PlaceCall) -> None:
@@ -309,6 +328,18 @@ def _queue_figures(
         "mean_cfc_acd_seconds": round(_mean(_values(found, "tCfcAcd")), 6),
         "pacing_evaluations": len(decisions),
         "pacing_dispatches": sum(1 for d in decisions if d[2]),
+        **_abandonment_figures(sim, queue_id),
+    }
+
+
+def _abandonment_figures(sim: Simulation, queue_id: QueueId) -> dict[str, Any]:
+    """R-X-12, R-X-13: live answers of the dialer, abandoned calls and their rate."""
+    live = [a for a in sim.accounted if a.queue_id == queue_id and not a.machine]
+    abandoned = sum(1 for a in live if a.abandoned)
+    return {
+        "live_answers": len(live),
+        "abandoned_calls": abandoned,
+        "abandon_rate": round(abandoned / len(live), 6) if live else 0.0,
     }
 
 

@@ -19,6 +19,7 @@ PLOTS = {
     "mean_wait_seconds": ("Mean wait", "seconds"),
     "cfc_abandon_rate": ("Customer-first abandons", "share of answered callbacks abandoned"),
     "agent_occupancy": ("Agent occupancy", "share of staffed time busy"),
+    "abandon_rate": ("Abandoned calls (R-X-12)", "share of live answers not connected in 2 s"),
 }
 
 STYLE = (
@@ -32,8 +33,10 @@ def write_report(summary: dict[str, Any], folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     sections = []
     for queue, rows in summary["queues"].items():
-        images = [_plot(queue, rows, name, folder) for name in PLOTS]
-        images.append(_plot_waiting(queue, rows, folder))
+        fixed = [r for r in rows if r["pacing_modifier"] != "budget"]
+        images = [_plot(queue, fixed, name, folder) for name in PLOTS]
+        images.append(_plot_waiting(queue, fixed, folder))
+        images += [_plot_frontier(queue, rows, x, folder) for x in FRONTIER]
         sections.append(_section(queue, rows, images))
     page = folder / "report.html"
     page.write_text(
@@ -63,6 +66,55 @@ def _plot(queue: str, rows: list[dict[str, Any]], name: str, folder: Path) -> st
     axes.grid(alpha=0.3)
     axes.legend()
     return _save(figure, folder, f"{queue}-{name}.png")
+
+
+FRONTIER = {
+    "agent_occupancy": "agent occupancy",
+    "mean_wait_seconds": "customer wait (mean, seconds)",
+}
+
+
+def _plot_frontier(queue: str, rows: list[dict[str, Any]], x_name: str, folder: Path) -> str:
+    """Issue 14 (R-X-19): the abandoned-call rate against ``x_name``, one line per mode over
+    its pacing modifiers (labelled), the budget mode as its own point, both with 95% bars."""
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for mode in dict.fromkeys(r["mode"] for r in rows):
+        for budget in (False, True):
+            mine = [
+                r
+                for r in rows
+                if r["mode"] == mode and (r["pacing_modifier"] == "budget") is budget
+            ]
+            if not mine:
+                continue
+            xs = [r[x_name]["mean"] for r in mine]
+            ys = [r["abandon_rate"]["mean"] for r in mine]
+            axes.errorbar(
+                xs,
+                ys,
+                xerr=[
+                    [x - r[x_name]["low"] for x, r in zip(xs, mine, strict=True)],
+                    [r[x_name]["high"] - x for x, r in zip(xs, mine, strict=True)],
+                ],
+                yerr=[
+                    [y - r["abandon_rate"]["low"] for y, r in zip(ys, mine, strict=True)],
+                    [r["abandon_rate"]["high"] - y for y, r in zip(ys, mine, strict=True)],
+                ],
+                marker="*" if budget else "o",
+                markersize=12 if budget else 5,
+                linestyle="none" if budget else "-",
+                capsize=3,
+                label=f"{mode}, abandonment budget" if budget else f"{mode}, fixed modifier",
+            )
+            if not budget:
+                for x, y, r in zip(xs, ys, mine, strict=True):
+                    axes.annotate(f"{r['pacing_modifier']:g}", (x, y), fontsize="x-small")
+    axes.set_title(f"Abandoned calls vs {FRONTIER[x_name]} — {queue}")
+    axes.set_xlabel(FRONTIER[x_name])
+    axes.set_ylabel("abandoned-call rate (R-X-12)")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="small")
+    return _save(figure, folder, f"{queue}-frontier-{x_name}.png")
 
 
 def _plot_waiting(queue: str, rows: list[dict[str, Any]], folder: Path) -> str:
@@ -140,10 +192,15 @@ def write_simulation_report(
     return page
 
 
+def _pacing(value: float | str) -> str:
+    """A pacing modifier, or ``budget`` for the abandonment-budget mode (issue 14)."""
+    return value if isinstance(value, str) else f"{value:g}"
+
+
 def _section(queue: str, rows: list[dict[str, Any]], images: list[str]) -> str:
     head = "".join(f"<th>{html.escape(PLOTS[n][0])}</th>" for n in PLOTS)
     body = "".join(
-        f"<tr><td>{html.escape(r['mode'])}</td><td>{r['pacing_modifier']:g}</td>"
+        f"<tr><td>{html.escape(r['mode'])}</td><td>{_pacing(r['pacing_modifier'])}</td>"
         + "".join(
             f"<td>{r[n]['mean']:.3g} [{r[n]['low']:.3g}, {r[n]['high']:.3g}]</td>" for n in PLOTS
         )

@@ -18,7 +18,14 @@ from typing import Any
 from dialback.sim.model import simulate
 from dialback.sim.workload import parse_workload
 
-FIGURES = ("service_level", "mean_wait_seconds", "cfc_abandon_rate", "agent_occupancy")
+FIGURES = (
+    "service_level",
+    "mean_wait_seconds",
+    "cfc_abandon_rate",
+    "agent_occupancy",
+    "abandon_rate",  # R-X-12: live answers not connected within the threshold
+)
+BUDGET = "budget"  # issue 14: the pacing_modifier of a budget-mode row (R-X-16)
 
 # Student's t, two-sided 95%, by degrees of freedom (1..30); the normal value beyond.
 T_95 = [
@@ -61,6 +68,7 @@ class Run:
     pacing: float
     replication: int
     seed: int
+    budget: bool = False  # R-X-16: AbandonmentBudget pacing instead of the modifier
 
 
 def pacing_range(text: str) -> list[float]:
@@ -79,6 +87,8 @@ def run_one(data: Mapping[str, Any], run: Run) -> dict[str, dict[str, Any]]:
     """One simulation of the workload with every queue set to the run's mode and modifier: its
     figures, and ``waiting`` (mean number waiting, voice and callbacks, per 15 minutes)."""
     queues = [{**q, "mode": run.mode, "pacing_modifier": run.pacing} for q in data.get("queue", [])]
+    if run.budget:
+        queues = [{**q, "pacing_mode": "AbandonmentBudget"} for q in queues]
     workload = parse_workload({**data, "queue": queues})
     sim, figures = simulate(workload, seed=run.seed)
     series = sim.waiting_over_day()
@@ -91,6 +101,7 @@ def run_one(data: Mapping[str, Any], run: Run) -> dict[str, dict[str, Any]]:
             "mean_wait_seconds": q["mean_wait_seconds"],
             "cfc_abandon_rate": q["cfc_abandoned"] / offered if offered else 0.0,
             "agent_occupancy": q["agent_occupancy"],
+            "abandon_rate": q["abandon_rate"],
             "waiting": {
                 "hours": waiting["hours"],
                 "count": [
@@ -121,7 +132,10 @@ def sweep(
     workers: int | None = None,
     dask: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    budget: bool = False,
 ) -> dict[str, Any]:
+    """Every mode x pacing modifier, plus with ``budget`` the budget mode (customer-first,
+    R-X-16) as one more row whose ``pacing_modifier`` is ``"budget"``; all on the same seeds."""
     base = int(data.get("simulation", {}).get("seed", 1))
     runs = [
         Run(mode, p, r, base * 1000 + r)
@@ -129,18 +143,21 @@ def sweep(
         for p in pacing
         for r in range(replications)
     ]
+    if budget:
+        runs += [Run("CustomerFirst", 10.0, r, base * 1000 + r, True) for r in range(replications)]
     results = list(_execute(data, runs, workers, dask, progress))
     summary: dict[str, Any] = {}
     for queue in results[0][1]:
         rows = []
-        for mode in dict.fromkeys(r.mode for r in runs):
-            for p in dict.fromkeys(r.pacing for r in runs):
-                mine = [res[queue] for run, res in results if run.mode == mode and run.pacing == p]
-                rows.append(
-                    {"mode": mode, "pacing_modifier": p, "replications": len(mine)}
-                    | {name: interval([m[name] for m in mine]) for name in FIGURES}
-                    | {"waiting_over_day": _mean_series([m["waiting"] for m in mine])}
-                )
+        for key in dict.fromkeys((r.mode, r.pacing, r.budget) for r in runs):
+            mine = [res[queue] for run, res in results if (run.mode, run.pacing, run.budget) == key]
+            mode, p, in_budget = key
+            rows.append(
+                {"mode": mode, "pacing_modifier": BUDGET if in_budget else p}
+                | {"replications": len(mine)}
+                | {name: interval([m[name] for m in mine]) for name in FIGURES}
+                | {"waiting_over_day": _mean_series([m["waiting"] for m in mine])}
+            )
         summary[queue] = rows
     return {"seed": base, "replications": replications, "queues": summary}
 

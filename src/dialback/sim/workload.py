@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dialback.domain.errors import (
     InvalidChoice,
@@ -68,6 +69,8 @@ class QueueSpec:
     outcomes: Mapping[Outcome, float]
     ring_seconds: float = 8.0
     no_answer_seconds: float = 25.0
+    callee_time_zones: Mapping[str, float] = field(default_factory=dict)  # R-X-2
+    dnc_share: float = 0.0  # R-X-8
 
     def arrival_rate(self, hour: float) -> float:
         rates = self.arrivals_per_hour
@@ -97,6 +100,10 @@ SETTING_KEYS = {
     "alerting_timeout_seconds": "alertingTimeoutSeconds",
     "enable_auto_answer": "enableAutoAnswer",
     "customer_first_delivery_mode": "customerFirstDeliveryMode",
+    # issue 14 (docs/compliance.md): R-X-16
+    "pacing_mode": "pacingMode",
+    "abandonment_target_rate": "abandonmentTargetRate",
+    "abandonment_window": "abandonmentWindow",
 }
 QUEUE_KEYS = {
     "name",
@@ -112,6 +119,9 @@ QUEUE_KEYS = {
     "service_level_seconds",
     "scoring_method",
     *SETTING_KEYS,
+    "calling_window",  # issue 14: R-X-1 (the queue's compliance.callingWindow)
+    "callee_time_zones",  # R-X-2: {zone = share} of the customers' zones
+    "dnc_share",  # R-X-8: share of callback numbers put on a DNC list once requested
 }
 
 
@@ -162,6 +172,8 @@ def _queue(raw: object, i: int) -> QueueSpec:
     }
     if "scoring_method" in raw:
         body["scoringMethod"] = raw["scoring_method"]
+    if "calling_window" in raw:  # R-X-1: the API's shape, camelCase keys
+        body["compliance"] = {"callingWindow": raw["calling_window"]}
     try:
         settings = parse_queue(body)
     except InvalidInput as problem:  # name the workload's key, not the API's
@@ -181,7 +193,33 @@ def _queue(raw: object, i: int) -> QueueSpec:
         outcomes=_outcomes(raw.get("outcomes"), f"{where}.outcomes"),
         ring_seconds=_number(raw.get("ring_seconds", 8.0), f"{where}.ring_seconds"),
         no_answer_seconds=_number(raw.get("no_answer_seconds", 25.0), f"{where}.no_answer_seconds"),
+        callee_time_zones=_zones(raw.get("callee_time_zones"), f"{where}.callee_time_zones"),
+        dnc_share=_share(raw.get("dnc_share", 0.0), f"{where}.dnc_share"),
     )
+
+
+def _zones(value: object, where: str) -> Mapping[str, float]:
+    """R-X-2: ``{ "America/New_York" = 0.6, ... }``, shares adding up to 1."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not value:
+        raise InvalidType('expected { "America/New_York" = 0.6, ... }', field=where)
+    zones = {str(zone): _number(share, f"{where}.{zone}") for zone, share in value.items()}
+    for zone in zones:
+        try:
+            ZoneInfo(zone)
+        except (KeyError, ValueError):
+            raise InvalidChoice(f"{zone!r} is not an IANA time zone", field=where) from None
+    if not math.isclose(sum(zones.values()), 1.0, abs_tol=1e-6):
+        raise InvalidInput("the shares add up to 1", field=where)
+    return zones
+
+
+def _share(value: object, where: str) -> float:
+    share = _number(value, where)
+    if share > 1:
+        raise InvalidInput("a share is at most 1", field=where)
+    return share
 
 
 def _shifts(raw: Mapping[str, Any], where: str) -> tuple[Shift, ...]:

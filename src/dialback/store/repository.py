@@ -43,6 +43,7 @@ from dialback.domain.timeline import (
     SegmentType,
     Timeline,
 )
+from dialback.store import compliance
 from dialback.store import tables as t
 from dialback.store.codec import decode_event, encode_event, to_json
 
@@ -194,6 +195,8 @@ class _Batch:
             self.new_interactions[e.call_id] = self._new_interaction(
                 e.call_id, e.conversation_id, e.queue_id, "voice", at, caller_number=e.caller_number
             )
+        else:
+            self.statements.extend(compliance.event_statements(e, at))  # issue 14
 
     @staticmethod
     def _new_interaction(
@@ -273,6 +276,9 @@ class _Batch:
                     "trigger": d.trigger.value,
                     "reason": d.reason.value,
                     "reserved_agent": d.reserved_agent,
+                    "budget": d.budget,  # R-X-18
+                    "live_rate": d.live_rate,
+                    "risk": d.risk,
                 }
             )
         elif isinstance(effect, AgentStatusChanged):
@@ -282,6 +288,8 @@ class _Batch:
                 .where(u.c.id == effect.agent_id)
                 .values(routing_status=effect.status.value)
             )
+        else:
+            self.statements.extend(compliance.effect_statements(effect, at))  # issue 14
 
 
 @dataclass(frozen=True, slots=True)

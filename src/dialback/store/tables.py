@@ -157,3 +157,74 @@ idempotency_keys = sa.Table(
     sa.Column("response", sa.JSON, nullable=False),
     sa.Column("created_at", Time, nullable=False),
 )
+
+# --- dialing within the law (issue 14, docs/compliance.md; migration 0014) ----------------------
+dnc_entries = sa.Table(
+    "dnc_entries",
+    metadata,
+    sa.Column("list_id", sa.String(64), primary_key=True),
+    sa.Column("number", sa.String(32), primary_key=True),  # E.164 (R-X-7)
+    sa.Column("added_at", Time, nullable=False),
+)
+
+callback_numbers = sa.Table(
+    "callback_numbers",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("callback_id", sa.String(64), nullable=False, index=True),
+    sa.Column("queue_id", sa.String(64), nullable=False),
+    sa.Column("number", sa.String(32), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("claimed_at", Time, nullable=False),
+)
+# R-X-10: at most one active callback per number per queue, whichever node writes it.
+sa.Index(
+    "uq_callback_numbers_active",
+    callback_numbers.c.queue_id,
+    callback_numbers.c.number,
+    unique=True,
+    sqlite_where=callback_numbers.c.active,
+    postgresql_where=callback_numbers.c.active,
+)
+
+compliance_records = sa.Table(
+    "compliance_records",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("at", Time, nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("queue_id", sa.String(64), nullable=False),
+    sa.Column("interaction_id", sa.String(64), nullable=False),
+    sa.Column("number", sa.String(32)),
+    sa.Column("agent_id", sa.String(64)),
+    sa.Column("detail", sa.String(256), nullable=False),
+)
+
+call_accounting = sa.Table(
+    "call_accounting",
+    metadata,
+    sa.Column("dial_id", sa.String(80), primary_key=True),
+    sa.Column("queue_id", sa.String(64), nullable=False, index=True),
+    sa.Column("interaction_id", sa.String(64), nullable=False),
+    sa.Column("number", sa.String(32), nullable=False),
+    sa.Column("answered_at", Time, nullable=False, index=True),
+    sa.Column("greeting_end", Time, nullable=False),
+    sa.Column("connected_at", Time),
+    sa.Column("abandoned", sa.Boolean, nullable=False),
+    sa.Column("machine", sa.Boolean, nullable=False),
+    sa.Column("agent_connected", sa.Boolean, nullable=False),
+)
+
+# R-X-18: the inputs of a budget-mode pacing decision (NULL in Fixed mode).
+for _name in ("budget", "live_rate", "risk"):
+    pacing_decisions.append_column(sa.Column(_name, sa.Double))

@@ -34,6 +34,10 @@ class Dialer(Protocol):
 
     def hang_up(self, interaction_id: InteractionId) -> None: ...
 
+    def play_message(self, interaction_id: InteractionId, audio: str | None) -> None:
+        """R-X-14: play the information message to this interaction's customer, once."""
+        ...
+
     def knows_dial(self, dial_id: DialId) -> bool:
         """Whether this dial is still in progress at the carrier (after a restart)."""
         ...

@@ -141,6 +141,8 @@ class CarrierModel:
         """Decide what happens to ``call`` (draws one outcome)."""
         outcome = self.outcomes(call)
         resolves = self.resolve_seconds.get(outcome, self.resolve_default)
+        if outcome is Outcome.NO_ANSWER:  # R-X-15: the dialer lets it ring long enough
+            resolves = max(resolves, call.minimum_ring_seconds)
         rings = self.ring_seconds if outcome not in self.silent else None
         if rings is not None and not rings < resolves:
             rings = None
@@ -188,6 +190,7 @@ class SimulatedCarrier:
     model: CarrierModel | None = None
     dials: dict[DialId, asyncio.Task[None]] = field(default_factory=dict)
     customers: set[InteractionId] = field(default_factory=set)
+    messages: list[tuple[InteractionId, str | None]] = field(default_factory=list)  # R-X-14
     _log: TextIO | None = None
 
     def __post_init__(self) -> None:
@@ -256,6 +259,11 @@ class SimulatedCarrier:
 
     def hang_up(self, interaction_id: InteractionId) -> None:
         self.customers.discard(interaction_id)
+
+    def play_message(self, interaction_id: InteractionId, audio: str | None) -> None:
+        """R-X-14: a simulated customer hears nothing; the message is recorded."""
+        self.messages.append((interaction_id, audio))
+        self._write({"event": "message", "interaction_id": interaction_id, "audio": audio})
 
     def knows_dial(self, dial_id: DialId) -> bool:
         return dial_id in self.dials

@@ -21,6 +21,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,8 @@ import numpy as np
 from dialback.domain.effects import PlaceCall
 from dialback.domain.events import AgentHungUp, CustomerHungUp, DialCompleted, DialRang
 from dialback.domain.model import AgentId, DialId, DialResult, InteractionId, Outcome
-from dialback.telephony.cpa.audio import Samples
+from dialback.telephony.cpa.audio import Samples, load
+from dialback.telephony.errors import UnreadableAudio
 from dialback.telephony.port import Report
 from dialback.telephony.sip.message import host_port
 from dialback.telephony.sip.uac import Call, DialReport, DialSettings, bridge
@@ -193,6 +195,19 @@ class SipDialer:
         if agent is not None:
             self._spawn(self.report(AgentHungUp(agent, interaction_id)))
         self.hang_up(interaction_id)
+
+    def play_message(self, interaction_id: InteractionId, audio: str | None) -> None:
+        """R-X-14: play the information message (a WAV or raw G.711 file) to a customer on
+        hold, once; an unreadable file is logged and nothing is played."""
+        leg = self.customers.get(interaction_id)
+        if leg is None or audio is None:
+            return
+        try:
+            samples = load(Path(audio))
+        except (UnreadableAudio, OSError):
+            log.exception("information message %s cannot be played", audio)
+            return
+        leg.rtp.play_once(samples)
 
     def hang_up(self, interaction_id: InteractionId) -> None:
         for legs in (self.customers, self.far_legs):

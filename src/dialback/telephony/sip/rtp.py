@@ -86,6 +86,7 @@ class Rtp:
         self.hold: Samples | None = None
         self._hold_encoded: tuple[int, bytes] | None = None
         self._hold_at = 0
+        self._once = b""  # R-X-14: a message played once before the hold audio resumes
 
     async def open(
         self, ip: str, protocol: Callable[[], asyncio.DatagramProtocol] = Datagrams
@@ -150,6 +151,11 @@ class Rtp:
         self.remote, self.payload_type = remote, payload_type
         MediaClock.of_running_loop().add(self)
 
+    def play_once(self, samples: Samples) -> None:
+        """Play ``samples`` once, in whole frames, ahead of the hold audio (R-X-14)."""
+        usable = samples[: len(samples) // FRAME * FRAME]
+        self._once = encode(usable, self.payload_type)
+
     def relay(self, payload: bytes) -> None:
         """20 ms of voice for the far end, in its codec: played in order, at most 200 ms behind."""
         self.relayed.append(payload)
@@ -159,6 +165,9 @@ class Rtp:
         if self.relayed:
             return self.relayed.popleft()
         kind = self.payload_type
+        if self._once and not self.bridged:
+            payload, self._once = self._once[:FRAME], self._once[FRAME:]
+            return payload
         if self.bridged or self.hold is None or len(self.hold) < FRAME:
             return _SILENCE[kind]
         if self._hold_encoded is None or self._hold_encoded[0] != kind:
