@@ -1,13 +1,17 @@
-"""The migrations build exactly the tables of ``store/tables.py`` (whose lengths follow
-``domain/limits.py``), on SQLite and PostgreSQL."""
+"""The migrations build exactly the tables of ``store/`` (``tables.py``, whose lengths follow
+``domain/limits.py``, and the snapshot and lease tables that ``snapshots.py`` and ``leases.py``
+declare on the same metadata), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from dialback.store import leases, snapshots
 from dialback.store.db import connect, migrate
 from dialback.store.tables import metadata
+
+DECLARED_ELSEWHERE = (leases, snapshots)  # imported for the tables they add to ``metadata``
 
 
 def test_the_migrated_schema_is_the_declared_one(database: str) -> None:
