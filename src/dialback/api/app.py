@@ -19,7 +19,7 @@ from prometheus_client import (
 from starlette.exceptions import HTTPException
 
 from dialback import __version__
-from dialback.api import analytics_routes, callbacks, errors, queues, users
+from dialback.api import analytics_routes, callbacks, errors, queues, realtime, users
 from dialback.domain.effects import Effect
 from dialback.domain.errors import DialbackError
 from dialback.domain.events import Event
@@ -50,7 +50,7 @@ def create_app(runtime: Runtime, *, on_started: Callable[[], Any] | None = None)
     app.add_exception_handler(DialbackError, errors.dialback_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(HTTPException, errors.http_error)
-    for module in (queues, users, callbacks, analytics_routes):
+    for module in (queues, users, callbacks, analytics_routes, realtime):
         app.include_router(module.router)
     _monitoring(app, runtime, app.state.queries)
     return app

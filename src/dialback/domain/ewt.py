@@ -1,0 +1,399 @@
+"""Estimated wait time (issue 18): a queue's state as a value, what its recent history says
+about handle times, patience and dial outcomes, and the simple formulas.
+
+The forward simulation that gives the ``BEST`` estimate lives in ``sim/ewt.py``: it rebuilds a
+fresh engine from a ``QueueSnapshot`` and runs it on a virtual clock with draws from a
+``History``. Everything here is pure: time is an argument, randomness a ``random.Random``.
+
+Genesys' formula names are kept (``SIMPLE``, ``ABANDON``): ``SIMPLE`` is position x average
+handle time / agents on queue; ``ABANDON`` scales it by the share of callers who do not abandon.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from dialback.domain.engine import Engine
+from dialback.domain.enums import Closed
+from dialback.domain.events import TimerKey, TimerKind
+from dialback.domain.metrics import Observation
+from dialback.domain.model import (
+    ANSWERED_OUTCOMES,
+    AgentId,
+    InteractionId,
+    MediaType,
+    Outcome,
+    QueueId,
+    RoutingStatus,
+    State,
+)
+from dialback.domain.settings import QueueSettings
+from dialback.domain.timeline import Conversation, Purpose, SegmentType
+
+
+class Formula(Closed):
+    """Genesys' ``PredictionResults.formula`` values dialback answers with."""
+
+    BEST = "BEST"
+    SIMPLE = "SIMPLE"
+    ABANDON = "ABANDON"
+
+
+# --- the queue's state as a value -----------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """One interaction ahead of (or being) the target, in queue order. ``since`` is when its
+    customer started waiting on the line (patience runs from there); ``callback`` says it is a
+    callback not yet connected to its customer (it does not abandon); ``dialing`` that a
+    customer-first dial to it is in progress."""
+
+    id: InteractionId
+    priority: int
+    entry_time: float
+    since: float
+    callback: bool
+    dialing: bool = False
+    numbers: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """A callback waiting for its time (scheduled, or a customer-first retry keeping its place,
+    R-O-3): it enters the queue at ``due`` with ``entry_time`` (None: the due time)."""
+
+    id: InteractionId
+    priority: int
+    due: float
+    entry_time: float | None
+    numbers: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class BusyAgent:
+    """An on-queue agent holding work since ``since`` (alerting, talking, dialing or wrapping
+    up); it is free again after the rest of a handle time that has already lasted that long."""
+
+    id: AgentId
+    since: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    """What the forward simulation starts from: the queue at ``at`` (epoch seconds)."""
+
+    queue_id: QueueId
+    settings: QueueSettings
+    at: float
+    waiting: tuple[Waiting, ...]  # in queue order (R-O-1), dials in progress first
+    scheduled: tuple[Scheduled, ...]
+    busy: tuple[BusyAgent, ...]
+    idle: tuple[AgentId, ...]
+    off_queue: int = 0
+
+    @property
+    def on_queue(self) -> int:
+        return len(self.busy) + len(self.idle)
+
+    def position(self, interaction_id: InteractionId) -> int | None:
+        """1-based place of a waiting interaction, or None."""
+        for k, item in enumerate(self.waiting):
+            if item.id == interaction_id:
+                return k + 1
+        return None
+
+
+def snapshot(engine: Engine, queue_id: QueueId, at: float | None = None) -> QueueSnapshot:
+    """Copy ``queue_id``'s state out of ``engine`` as of ``at`` (default and at least
+    ``engine.now``: the engine's time is that of its last event). Raises ``UnknownQueue``.
+    Agents are the queue's members: on queue and holding work are busy, routable and empty are
+    idle; not responding ones count as off queue (they need a person to come back)."""
+    queue = engine.queue(queue_id)
+    dialing = [
+        i
+        for i in engine.interactions.values()
+        if i.queue_id == queue_id
+        and i.state is State.DIALING
+        and not i.dial_by_agent
+        and i.key is not None
+    ]
+    ordered = sorted(
+        [(False, i.key, i.id) for i in dialing if i.key is not None]
+        + [
+            (True, key, iid)
+            for heap in (queue.waiting, queue.undialed)
+            for iid in heap
+            if (key := heap.priority_of(iid)) is not None
+        ]
+    )
+    items = [_waiting(engine, iid, not undialed) for undialed, _, iid in ordered]
+    scheduled = tuple(
+        Scheduled(
+            i.id,
+            i.priority,
+            engine.timers.get(_due_key(i.id), engine.now),
+            i.entry_time if i.key is not None else None,
+            len(i.request.numbers) if i.request else 1,
+        )
+        for i in engine.interactions.values()
+        if i.queue_id == queue_id and i.state is State.SCHEDULED and i.owner is None
+    )
+    busy, idle, off = [], [], 0
+    for agent_id in queue.members:
+        agent = engine.agents[agent_id]
+        status = agent.status
+        if status is RoutingStatus.IDLE and agent.reserved_for is None:
+            idle.append(agent_id)
+        elif status in (RoutingStatus.INTERACTING, RoutingStatus.IDLE):
+            busy.append(BusyAgent(agent_id, _busy_since(engine, agent_id)))
+        else:
+            off += 1
+    return QueueSnapshot(
+        queue_id,
+        queue.settings,
+        max(engine.now, at if at is not None else engine.now),
+        tuple(items),
+        tuple(sorted(scheduled, key=lambda s: (s.due, s.id))),
+        tuple(busy),
+        tuple(idle),
+        off,
+    )
+
+
+def _due_key(interaction_id: InteractionId) -> TimerKey:
+    return TimerKey(TimerKind.CALLBACK_DUE, interaction_id)
+
+
+def _waiting(engine: Engine, interaction_id: InteractionId, dialing: bool) -> Waiting:
+    i = engine.interactions[interaction_id]
+    callback = i.media is MediaType.CALLBACK
+    since = engine.now
+    if not callback and not i.converted:  # a caller waits from its queue entry (R-O-2)
+        since = i.entry_time if i.entry_time is not None else engine.now
+    elif not callback:  # an answered customer-first callback waits from its conversion
+        acd = i.open.get((Purpose.ACD, None, i.media))
+        since = acd.start if acd is not None else engine.now
+    return Waiting(
+        i.id,
+        i.priority,
+        i.entry_time if i.entry_time is not None else engine.now,
+        since,
+        callback,
+        dialing,
+        len(i.request.numbers) if i.request else 1,
+    )
+
+
+def _busy_since(engine: Engine, agent_id: AgentId) -> float:
+    agent = engine.agents[agent_id]
+    starts = [s.start for s in agent.acw.values()]
+    for interaction_id in agent.work:
+        found = engine.interactions.get(interaction_id)
+        if found is not None:
+            starts += [s.start for k, s in found.open.items() if k[1] == agent_id]
+    if agent.reserved_for is not None:
+        starts.append(engine.now)
+    return min(starts, default=engine.now)
+
+
+# --- what the recent history says -----------------------------------------------------------------
+PRIOR_HANDLE = 300.0  # seconds: a typical voice handle time when a queue has no history yet
+PRIOR_OUTCOMES: tuple[tuple[Outcome, float], ...] = (
+    (Outcome.LIVE_VOICE, 0.75),
+    (Outcome.ANSWERING_MACHINE, 0.1),
+    (Outcome.NO_ANSWER, 0.15),
+)
+MIN_SAMPLES = 20
+DIAL_SEGMENTS = frozenset({SegmentType.DIALING, SegmentType.CONTACTING, SegmentType.CONVERTING})
+
+
+@dataclass(frozen=True, slots=True)
+class Patience:
+    """Kaplan-Meier survival of patience: ``times`` ascending, ``survival[k]`` = P(patience >
+    times[k]). Answered callers are censored observations (they were still patient when
+    answered). Past the last abandon the curve is flat: those callers never give up."""
+
+    times: tuple[float, ...] = ()
+    survival: tuple[float, ...] = ()
+
+    @staticmethod
+    def fit(observed: Iterable[tuple[float, bool]]) -> Patience:
+        """From (seconds waited, abandoned) pairs."""
+        pairs = sorted(observed)
+        at_risk, times, survival, s = len(pairs), [], [], 1.0
+        k = 0
+        while k < len(pairs):
+            t, deaths, leaving = pairs[k][0], 0, 0
+            while k < len(pairs) and pairs[k][0] == t:
+                deaths += pairs[k][1]
+                leaving += 1
+                k += 1
+            if deaths:
+                s *= 1 - deaths / at_risk
+                times.append(t)
+                survival.append(s)
+            at_risk -= leaving
+        return Patience(tuple(times), tuple(survival))
+
+    def alive(self, t: float) -> float:
+        k = bisect.bisect_right(self.times, t)
+        return 1.0 if k == 0 else self.survival[k - 1]
+
+    def sample(self, rng: random.Random, waited: float) -> float:
+        """Seconds of patience left for a caller who has waited ``waited`` already
+        (``math.inf``: never gives up)."""
+        target = self.alive(waited) * rng.random()
+        k = bisect.bisect_right(self.times, waited)
+        while k < len(self.times) and self.survival[k] > target:
+            k += 1
+        if k == len(self.times):
+            return math.inf
+        low = self.times[k - 1] if k > 0 and self.times[k - 1] > waited else waited
+        return max(0.0, low + (self.times[k] - low) * rng.random() - waited)
+
+    @property
+    def abandon_share(self) -> float:
+        return 1.0 - (self.survival[-1] if self.survival else 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """A queue's recent behaviour, for the forward simulation: handle times (agent-side, from
+    connect to the end of wrap-up), patience, dial outcomes and dial durations; plus the counts
+    the simple formulas need. ``fitted`` is False where a prior stood in for thin data."""
+
+    handle: tuple[float, ...] = ()
+    patience: Patience = Patience()
+    outcomes: tuple[tuple[Outcome, float], ...] = PRIOR_OUTCOMES
+    dial_seconds: tuple[tuple[Outcome, float], ...] = ()
+    answered: int = 0
+    abandoned: int = 0
+
+    @property
+    def fitted(self) -> bool:
+        return len(self.handle) >= MIN_SAMPLES
+
+    @property
+    def mean_handle(self) -> float:
+        return sum(self.handle) / len(self.handle) if self.fitted else PRIOR_HANDLE
+
+    def dial_time(self, outcome: Outcome) -> float:
+        """Mean seconds from placing a dial to its outcome (priors: 8 s answered, 25 s no
+        answer, 2 s otherwise)."""
+        for known, seconds in self.dial_seconds:
+            if known is outcome:
+                return seconds
+        if outcome in ANSWERED_OUTCOMES:
+            return 8.0
+        return 25.0 if outcome is Outcome.NO_ANSWER else 2.0
+
+    @property
+    def abandon_rate(self) -> float:
+        total = self.answered + self.abandoned
+        return self.abandoned / total if total else 0.0
+
+    def draw_handle(self, rng: random.Random, elapsed: float = 0.0) -> float:
+        """A handle time's remainder after ``elapsed`` seconds: resampled from the history's
+        handle times longer than ``elapsed`` (exponential with the prior's mean when thin)."""
+        if not self.fitted:
+            return rng.expovariate(1 / PRIOR_HANDLE)
+        longer = self.handle[bisect.bisect_right(self.handle, elapsed) :]
+        if len(longer) < 5:  # the tail is thin: memoryless beyond it
+            return rng.expovariate(1 / max(self.mean_handle, 1.0))
+        return longer[rng.randrange(len(longer))] - elapsed
+
+
+def fit_history(
+    found: Iterable[Observation],
+    conversations: Iterable[Conversation],
+    queue_id: QueueId,
+    *,
+    most: int = 2000,
+) -> History:
+    """Fit a ``History`` from the queue's metrics (``observations`` of its recent
+    conversations) and the dial segments of those conversations. ``most`` caps each sample at
+    the latest values."""
+    handle: list[tuple[float, float]] = []
+    waits: list[tuple[float, float, bool]] = []
+    for o in found:
+        if o.queue_id != queue_id:
+            continue
+        if o.name == "tHandle" and o.agent_id is not None:
+            handle.append((o.emitted, o.value))
+        elif o.name in ("tAnswered", "tCfcAnswered") and o.media is MediaType.VOICE:
+            waits.append((o.emitted, o.value, False))
+        elif o.name in ("tAbandon", "tCfcAbandon") and o.media is MediaType.VOICE:
+            waits.append((o.emitted, o.value, True))
+    dial_outcomes: dict[Outcome, int] = {}
+    dial_time: dict[Outcome, float] = {}
+    for conversation in conversations:
+        for communication in conversation.communications.values():
+            start: float | None = None
+            for s in communication.segments:
+                if s.queue_id != queue_id or s.type not in DIAL_SEGMENTS:
+                    start = None
+                    continue
+                start = s.start if start is None else start
+                if s.outcome is not None and s.end is not None:
+                    dial_outcomes[s.outcome] = dial_outcomes.get(s.outcome, 0) + 1
+                    dial_time[s.outcome] = dial_time.get(s.outcome, 0.0) + s.end - start
+                    start = None
+    dials = sum(dial_outcomes.values())
+    handle = sorted(handle)[-most:]
+    waits = sorted(waits)[-most:]
+    outcomes = PRIOR_OUTCOMES
+    if dials >= MIN_SAMPLES:
+        outcomes = tuple(
+            (k, n / dials) for k, n in sorted(dial_outcomes.items(), key=lambda p: p[0].value)
+        )
+    return History(
+        tuple(sorted(v for _, v in handle)),
+        Patience.fit((w, a) for _, w, a in waits) if len(waits) >= MIN_SAMPLES else Patience(),
+        outcomes,
+        tuple(
+            (k, dial_time[k] / n)
+            for k, n in sorted(dial_outcomes.items(), key=lambda p: p[0].value)
+        ),
+        sum(1 for w in waits if not w[2]),
+        sum(1 for w in waits if w[2]),
+    )
+
+
+# --- the simple formulas --------------------------------------------------------------------------
+def simple(ahead: int, mean_handle: float, agents: int) -> float | None:
+    """SIMPLE: (interactions ahead + 1) x average handle time / agents on queue; None with no
+    agent on queue (the wait is unbounded)."""
+    if agents <= 0:
+        return None
+    return (ahead + 1) * mean_handle / agents
+
+
+def abandon(ahead: int, mean_handle: float, agents: int, abandon_rate: float) -> float | None:
+    """ABANDON: SIMPLE where only the share of those ahead who stay need an agent."""
+    if agents <= 0:
+        return None
+    return (ahead * (1 - abandon_rate) + 1) * mean_handle / agents
+
+
+def simple_estimates(
+    snap: QueueSnapshot, history: History, interaction_id: InteractionId | None = None
+) -> dict[Formula, float | None]:
+    """The simple formulas for a waiting interaction (``interaction_id``), or a new caller.
+    An interaction no longer waiting gets 0."""
+    if interaction_id is None:
+        ahead = len(snap.waiting)
+    else:
+        place = snap.position(interaction_id)
+        if place is None:
+            return {Formula.SIMPLE: 0.0, Formula.ABANDON: 0.0}
+        ahead = place - 1
+    agents = snap.on_queue
+    if not snap.waiting and snap.idle and interaction_id is None:
+        return {Formula.SIMPLE: 0.0, Formula.ABANDON: 0.0}
+    return {
+        Formula.SIMPLE: simple(ahead, history.mean_handle, agents),
+        Formula.ABANDON: abandon(ahead, history.mean_handle, agents, history.abandon_rate),
+    }
