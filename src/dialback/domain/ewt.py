@@ -49,7 +49,7 @@ class Waiting:
     """One interaction ahead of (or being) the target, in queue order. ``since`` is when its
     customer started waiting on the line (patience runs from there); ``callback`` says it is a
     callback not yet connected to its customer (it does not abandon); ``dialing`` that a
-    customer-first dial to it is in progress."""
+    customer-first dial to it is in progress (then ``since`` is when it was placed)."""
 
     id: InteractionId
     priority: int
@@ -171,7 +171,10 @@ def _waiting(engine: Engine, interaction_id: InteractionId, dialing: bool) -> Wa
     i = engine.interactions[interaction_id]
     callback = i.media is MediaType.CALLBACK
     since = engine.now
-    if not callback and not i.converted:  # a caller waits from its queue entry (R-O-2)
+    if dialing:  # a customer-first dial in progress: since it was placed
+        dial = i.open.get((Purpose.DIALER, None, MediaType.VOICE))
+        since = dial.start if dial is not None else engine.now
+    elif not callback and not i.converted:  # a caller waits from its queue entry (R-O-2)
         since = i.entry_time if i.entry_time is not None else engine.now
     elif not callback:  # an answered customer-first callback waits from its conversion
         acd = i.open.get((Purpose.ACD, None, i.media))
@@ -267,10 +270,12 @@ class History:
 
     handle: tuple[float, ...] = ()
     patience: Patience = Patience()
+    converts: Patience = Patience()  # callers asking for a callback while waiting (R-C-6)
     outcomes: tuple[tuple[Outcome, float], ...] = PRIOR_OUTCOMES
     dial_seconds: tuple[tuple[Outcome, float], ...] = ()
     answered: int = 0
     abandoned: int = 0
+    arrivals_per_hour: float = 0.0  # callers entering the queue lately
 
     @property
     def fitted(self) -> bool:
@@ -311,22 +316,38 @@ def fit_history(
     conversations: Iterable[Conversation],
     queue_id: QueueId,
     *,
+    now: float | None = None,
+    rate_window: float = 1800.0,
     most: int = 2000,
 ) -> History:
     """Fit a ``History`` from the queue's metrics (``observations`` of its recent
     conversations) and the dial segments of those conversations. ``most`` caps each sample at
-    the latest values."""
+    the latest values. The arrival rate counts callers entering in the ``rate_window`` seconds
+    before ``now`` (no rate without ``now``)."""
+    arrived = 0
     handle: list[tuple[float, float]] = []
     waits: list[tuple[float, float, bool]] = []
+    visits: list[tuple[float, float, bool]] = []  # voice waits, flowed out to a callback or not
     for o in found:
         if o.queue_id != queue_id:
             continue
-        if o.name == "tHandle" and o.agent_id is not None:
+        if o.name == "nOffered" and o.media is MediaType.VOICE and o.mode is None:
+            arrived += now is not None and now - rate_window <= o.emitted < now
+        if o.name == "tHandle" and o.agent_id is not None and o.media is MediaType.VOICE:
+            # voice only: an agent-first callback's handle also holds its dials, which the
+            # forward simulation plays out itself (a failed dial is not a short talk)
             handle.append((o.emitted, o.value))
         elif o.name in ("tAnswered", "tCfcAnswered") and o.media is MediaType.VOICE:
             waits.append((o.emitted, o.value, False))
         elif o.name in ("tAbandon", "tCfcAbandon") and o.media is MediaType.VOICE:
             waits.append((o.emitted, o.value, True))
+        elif o.name == "tFlowOut" and o.media is MediaType.VOICE:  # still patient then
+            waits.append((o.emitted, o.value, False))
+        if o.media is MediaType.VOICE and o.mode is None:
+            if o.name in ("tAnswered", "tAbandon"):
+                visits.append((o.emitted, o.value, False))
+            elif o.name == "tFlowOut":
+                visits.append((o.emitted, o.value, True))
     dial_outcomes: dict[Outcome, int] = {}
     dial_time: dict[Outcome, float] = {}
     for conversation in conversations:
@@ -344,21 +365,28 @@ def fit_history(
     dials = sum(dial_outcomes.values())
     handle = sorted(handle)[-most:]
     waits = sorted(waits)[-most:]
+    visits = sorted(visits)[-most:]
     outcomes = PRIOR_OUTCOMES
     if dials >= MIN_SAMPLES:
         outcomes = tuple(
             (k, n / dials) for k, n in sorted(dial_outcomes.items(), key=lambda p: p[0].value)
         )
     return History(
-        tuple(sorted(v for _, v in handle)),
-        Patience.fit((w, a) for _, w, a in waits) if len(waits) >= MIN_SAMPLES else Patience(),
-        outcomes,
-        tuple(
+        handle=tuple(sorted(v for _, v in handle)),
+        patience=Patience.fit((w, a) for _, w, a in waits)
+        if len(waits) >= MIN_SAMPLES
+        else Patience(),
+        converts=Patience.fit((w, c) for _, w, c in visits)
+        if len(visits) >= MIN_SAMPLES
+        else Patience(),
+        outcomes=outcomes,
+        dial_seconds=tuple(
             (k, dial_time[k] / n)
             for k, n in sorted(dial_outcomes.items(), key=lambda p: p[0].value)
         ),
-        sum(1 for w in waits if not w[2]),
-        sum(1 for w in waits if w[2]),
+        answered=sum(1 for w in waits if not w[2]),
+        abandoned=sum(1 for w in waits if w[2]),
+        arrivals_per_hour=arrived * 3600 / rate_window,
     )
 
 

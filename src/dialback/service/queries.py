@@ -190,7 +190,7 @@ class Queries:
         times, patience and dial outcomes (priors where they are thin)."""
         conversations = self._reader.conversations_between(now - window, now, 5000)
         found = [o for c in conversations for o in observations(c, {})]
-        return fit_history(found, conversations, queue_id)
+        return fit_history(found, conversations, queue_id, now=now)
 
     def queue_view(self, queue_id: QueueId) -> QueueView:
         """The queue's real-time view now. Raises ``UnknownQueue``."""

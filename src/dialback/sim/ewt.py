@@ -38,7 +38,7 @@ from dialback.domain.events import (
     QueueConfigured,
     VoiceCallQueued,
 )
-from dialback.domain.ewt import History, QueueSnapshot
+from dialback.domain.ewt import History, QueueSnapshot, Waiting
 from dialback.domain.facts import InteractionChanged
 from dialback.domain.model import (
     CallbackRequest,
@@ -80,6 +80,7 @@ class Forecast:
     at: float
     runs: int
     waits: Mapping[InteractionId, Spread]
+    dials: Mapping[InteractionId, Spread] = field(default_factory=dict)  # callbacks' first dials
     dial: Spread | None = None
     agent: Spread | None = None
     unconditional: Spread | None = None  # the new caller's wait as if infinitely patient
@@ -150,10 +151,22 @@ class _Run:
             if live is not None and live.converted:  # answered customer-first: waits on the line
                 self._patience(live.id, 0.0)
 
-    def _patience(self, interaction: InteractionId, waited: float) -> None:
+    def _patience(self, interaction: InteractionId, waited: float, convert: bool = False) -> None:
+        """The caller gives up when its patience runs out, or (a caller, not an answered
+        callback) asks for a callback first, as the history's callers did (R-C-6)."""
         left = self.history.patience.sample(self.rng, waited)
-        if math.isfinite(left):
+        switch = self.history.converts.sample(self.rng, waited) if convert else math.inf
+        if switch < left:
+            self.clock.call_at(self.clock.now + switch, lambda: self._convert(interaction))
+        elif math.isfinite(left):
             self.clock.call_at(self.clock.now + left, lambda: self._give_up(interaction))
+
+    def _convert(self, interaction: InteractionId) -> None:
+        live = self.clock.engine.interactions.get(interaction)
+        if live is not None and live.state is State.WAITING and live.media is MediaType.VOICE:
+            callback = InteractionId(f"{interaction}:callback")
+            request = CallbackRequest(self.snap.queue_id, (NUMBER,))
+            self.clock.send(CallbackRequestedOnCall(interaction, callback, request))
 
     def _give_up(self, interaction: InteractionId) -> None:
         live = self.clock.engine.interactions.get(interaction)
@@ -175,7 +188,9 @@ class _Run:
             self.residual[stand_in] = self.history.draw_handle(self.rng, snap.at - busy.since)
         self.clock.run_until(snap.at)  # the stand-ins are accepted
         for item in snap.waiting:
-            if item.callback:
+            if item.dialing:
+                self._dial_in_progress(item)
+            elif item.callback:
                 self._callback(item.id, item.entry_time, item.priority, item.numbers, None)
             else:
                 send(
@@ -188,12 +203,14 @@ class _Run:
                         item.priority,
                     )
                 )
-                self._patience(item.id, snap.at - item.since)
+                self._patience(item.id, snap.at - item.since, convert=True)
             self.targets.add(item.id)
         for later in snap.scheduled:
             self._callback(later.id, later.entry_time, later.priority, later.numbers, later.due)
         for agent in snap.idle:
             send(AgentPresenceChanged(agent, Presence.ON_QUEUE))
+        if snap.settings.customer_first and self.history.arrivals_per_hour > 0:
+            self._next_arrival(0)  # R-CF-3: later callers take the agents a dial waits for
         if phantom == NEW_CALLER:
             send(VoiceCallQueued(phantom, ConversationId(phantom), queue, NUMBER, snap.at))
         elif phantom == NEW_CALLBACK:
@@ -201,6 +218,50 @@ class _Run:
             send(CallbackRequested(phantom, ConversationId(phantom), request))
         if phantom is not None:
             self.targets.add(phantom)
+
+    def _next_arrival(self, n: int) -> None:
+        """Callers keep arriving at the recent rate (Poisson) while a target still waits: they
+        queue behind the targets, but in a customer-first queue they take the agents a
+        callback's dial waits for (an idle agent), so they matter there."""
+        gap = self.rng.expovariate(self.history.arrivals_per_hour / 3600)
+
+        def arrive() -> None:
+            if not self.targets:
+                return
+            call = InteractionId(f"ewt:later:{n}")
+            self.clock.send(
+                VoiceCallQueued(
+                    call, ConversationId(call), self.snap.queue_id, NUMBER, self.clock.now
+                )
+            )
+            self._patience(call, 0.0, convert=True)
+            self._next_arrival(n + 1)
+
+        self.clock.call_at(self.clock.now + gap, arrive)
+
+    def _dial_in_progress(self, item: Waiting) -> None:
+        """A customer-first dial already out: it ends after the rest of a dial time with an
+        outcome drawn from the history; a live customer then waits on the line with the
+        callback's place (R-CF-5), anything else leaves the queue."""
+        outcome = self._outcome()
+        if outcome is not Outcome.LIVE_VOICE:
+            return
+        left = max(0.0, self.history.dial_time(outcome) - (self.snap.at - item.since))
+        at = self.snap.at + left
+        call = VoiceCallQueued(
+            item.id,
+            ConversationId(item.id),
+            self.snap.queue_id,
+            NUMBER,
+            item.entry_time,
+            item.priority,
+        )
+
+        def answered() -> None:
+            self.clock.send(call)
+            self._patience(item.id, 0.0)
+
+        self.clock.call_at(at, answered)
 
     def _callback(
         self,
@@ -251,6 +312,7 @@ def forecast(
     of the runs, split evenly either side."""
     started = time.perf_counter()
     waits: dict[InteractionId, list[float]] = {}
+    first_dials: dict[InteractionId, list[float]] = {}
     dials: list[float] = []
     patient: list[float] = []
     done = 0
@@ -269,6 +331,8 @@ def forecast(
             offered = world.offered.get(target)
             if offered is not None:
                 waits.setdefault(target, []).append(offered - snap.at)
+            if target in world.dialed:
+                first_dials.setdefault(target, []).append(world.dialed[target] - snap.at)
         if phantom == NEW_CALLER:
             wait = world.offered.get(phantom, snap.at + horizon) - snap.at
             patient.append(wait)
@@ -278,13 +342,14 @@ def forecast(
             dials.append(world.dialed[phantom] - snap.at)
     tail = (1 - coverage) / 2
     spreads = {i: _spread(w, done, tail) for i, w in waits.items()}
+    dialed = {i: _spread(w, done, tail) for i, w in first_dials.items()}
     if phantom == NEW_CALLER:
-        return Forecast(snap.at, done, spreads, unconditional=_spread(patient, done, tail))
+        return Forecast(snap.at, done, spreads, dialed, unconditional=_spread(patient, done, tail))
     if phantom == NEW_CALLBACK:
         return Forecast(
-            snap.at, done, spreads, dial=_maybe(dials, done, tail), agent=spreads.get(phantom)
+            snap.at, done, spreads, dialed, _maybe(dials, done, tail), spreads.get(phantom)
         )
-    return Forecast(snap.at, done, spreads)
+    return Forecast(snap.at, done, spreads, dialed)
 
 
 def _maybe(values: list[float], runs: int, tail: float) -> Spread | None:
@@ -305,10 +370,10 @@ def _spread(values: list[float], runs: int, tail: float) -> Spread:
 
 
 def _quantile(ordered: list[float], q: float) -> float:
-    """Linear interpolation between order statistics."""
-    if len(ordered) == 1:
-        return ordered[0]
-    x = q * (len(ordered) - 1)
+    """The q-quantile with the (n + 1) q plotting position (1-based), interpolated between
+    order statistics and clamped to the sample: an interval between two such quantiles holds
+    the next value with probability close to their difference, even for a few dozen runs."""
+    x = min(max(q * (len(ordered) + 1), 1.0), float(len(ordered))) - 1
     low = math.floor(x)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (x - low)
