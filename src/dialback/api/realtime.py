@@ -40,7 +40,8 @@ def estimates(request: Request) -> WaitEstimates:
     """The app's EWT cache, made on first use."""
     found: WaitEstimates | None = getattr(request.app.state, "estimates", None)
     if found is None:
-        found = WaitEstimates(queries(request), clock=request.app.state.runtime.clock)
+        running = request.app.state.runtime
+        found = WaitEstimates(queries(request), clock=running.clock, spawn=running.spawn)
         request.app.state.estimates = found
     return found
 

@@ -58,6 +58,7 @@ class Waiting:
     callback: bool
     dialing: bool = False
     numbers: int = 1
+    converted: bool = False  # an answered customer-first callback waiting on the line
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,7 @@ def _waiting(engine: Engine, interaction_id: InteractionId, dialing: bool) -> Wa
         callback,
         dialing,
         len(i.request.numbers) if i.request else 1,
+        i.converted,
     )
 
 
@@ -276,6 +278,16 @@ class History:
     answered: int = 0
     abandoned: int = 0
     arrivals_per_hour: float = 0.0  # callers entering the queue lately
+    arrivals_seen: int = 0  # how many, for the rate's uncertainty
+
+    def draw_arrival_rate(self, rng: random.Random) -> float:
+        """Callers per hour for one forward run: the recent rate with its uncertainty (the
+        gamma posterior of a Poisson count), since a rate seen over half an hour is a guess."""
+        if self.arrivals_seen <= 0:
+            return self.arrivals_per_hour
+        return (
+            self.arrivals_per_hour * rng.gammavariate(self.arrivals_seen, 1.0) / self.arrivals_seen
+        )
 
     @property
     def fitted(self) -> bool:
@@ -387,6 +399,7 @@ def fit_history(
         answered=sum(1 for w in waits if not w[2]),
         abandoned=sum(1 for w in waits if w[2]),
         arrivals_per_hour=arrived * 3600 / rate_window,
+        arrivals_seen=arrived,
     )
 
 

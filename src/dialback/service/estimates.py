@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from dialback.domain.ewt import Formula, History, QueueSnapshot, simple_estimates
 from dialback.domain.model import InteractionId, QueueId
@@ -48,19 +49,29 @@ class WaitEstimates:
 
     queries: Queries
     clock: Callable[[], float] = time.time
+    spawn: Callable[[Coroutine[Any, Any, None]], None] | None = None  # the runtime's, ideally
     runs: int = 64
     budget_ms: float = 250.0
     seed: int = 18
     fresh_seconds: float = 5.0
     stale_seconds: float = 60.0
+    history_seconds: float = 60.0  # how long a fitted history is reused (it reads the store)
     _cache: dict[tuple[QueueId, InteractionId], _Cached] = field(default_factory=dict)
     _refreshing: set[tuple[QueueId, InteractionId]] = field(default_factory=set)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _histories: dict[QueueId, tuple[float, History]] = field(default_factory=dict)
+
+    def _history(self, queue_id: QueueId, now: float) -> History:
+        made = self._histories.get(queue_id)
+        if made is None or now - made[0] > self.history_seconds:
+            made = (now, self.queries.queue_history(queue_id, now))
+            self._histories[queue_id] = made
+        return made[1]
 
     async def _compute(self, queue_id: QueueId, phantom: InteractionId) -> _Cached:
         now = self.clock()
         snap = self.queries.queue_snapshot(queue_id)
-        history = self.queries.queue_history(queue_id, now)
+        history = self._history(queue_id, now)
         found = await asyncio.to_thread(
             forecast,
             snap,
@@ -89,9 +100,12 @@ class WaitEstimates:
             return await self._compute(queue_id, phantom)
         if age > self.fresh_seconds and key not in self._refreshing:
             self._refreshing.add(key)
-            task = asyncio.get_running_loop().create_task(self._refresh(key))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            if self.spawn is not None:
+                self.spawn(self._refresh(key))  # ended with the runtime
+            else:
+                task = asyncio.get_running_loop().create_task(self._refresh(key))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
         return cached
 
     async def new_caller(self, queue_id: QueueId) -> Estimate:

@@ -99,6 +99,7 @@ class _Run:
     gone: set[InteractionId] = field(default_factory=set)
     residual: dict[InteractionId, float] = field(default_factory=dict)
     targets: set[InteractionId] = field(default_factory=set)
+    rate: float = 0.0  # later callers per hour in this run
 
     def __post_init__(self) -> None:
         self.clock = VirtualClock(Engine(rng=random.Random(self.rng.random())), now=self.snap.at)
@@ -203,13 +204,14 @@ class _Run:
                         item.priority,
                     )
                 )
-                self._patience(item.id, snap.at - item.since, convert=True)
+                self._patience(item.id, snap.at - item.since, convert=not item.converted)
             self.targets.add(item.id)
         for later in snap.scheduled:
             self._callback(later.id, later.entry_time, later.priority, later.numbers, later.due)
         for agent in snap.idle:
             send(AgentPresenceChanged(agent, Presence.ON_QUEUE))
         if snap.settings.customer_first and self.history.arrivals_per_hour > 0:
+            self.rate = self.history.draw_arrival_rate(self.rng)
             self._next_arrival(0)  # R-CF-3: later callers take the agents a dial waits for
         if phantom == NEW_CALLER:
             send(VoiceCallQueued(phantom, ConversationId(phantom), queue, NUMBER, snap.at))
@@ -223,7 +225,7 @@ class _Run:
         """Callers keep arriving at the recent rate (Poisson) while a target still waits: they
         queue behind the targets, but in a customer-first queue they take the agents a
         callback's dial waits for (an idle agent), so they matter there."""
-        gap = self.rng.expovariate(self.history.arrivals_per_hour / 3600)
+        gap = self.rng.expovariate(self.rate / 3600)
 
         def arrive() -> None:
             if not self.targets:
