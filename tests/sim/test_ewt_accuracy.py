@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from dialback.cli import app
@@ -15,6 +16,7 @@ from dialback.sim.workload import load_workload
 HERE = Path(__file__).parent
 
 
+@pytest.mark.timeout(900)  # about 45 s of CPU; the limit is for a machine shared with others
 def test_best_beats_the_simple_formulas_and_its_interval_holds_eighty_percent() -> None:
     _, summary = check(load_workload(HERE / "ewt_held.toml"), runs=32)
     scored = summary["all"]

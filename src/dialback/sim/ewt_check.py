@@ -52,6 +52,7 @@ class Checker:
     offered: dict[InteractionId, float] = field(default_factory=dict)
     dialed: dict[InteractionId, float] = field(default_factory=dict)
     seconds: float = 0.0  # wall time spent in forecasts
+    cpu_seconds: float = 0.0  # CPU time of this process in them (steadier on a shared machine)
     estimates: int = 0
     run_count: int = 0
     _history: dict[QueueId, tuple[float, History]] = field(default_factory=dict)
@@ -91,9 +92,10 @@ class Checker:
             return  # an idle agent took it at once: nothing to predict
         snap = snapshot(self.sim.clock.engine, queue_id, now)
         history = self.history(queue_id, now)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         found = forecast(snap, history, phantom=None, runs=self.runs, seed=self.seed)
         self.seconds += time.perf_counter() - started
+        self.cpu_seconds += time.process_time() - cpu
         self.estimates += 1
         self.run_count += found.runs
         simple = simple_estimates(snap, history, interaction)
@@ -168,6 +170,8 @@ def check(
         "callback": summarise([p for p in found if p.kind == "callback"]),
         "ms_per_estimate": 1000 * checker.seconds / max(checker.estimates, 1),
         "ms_per_run": 1000 * checker.seconds / max(checker.run_count, 1),
+        "cpu_ms_per_estimate": 1000 * checker.cpu_seconds / max(checker.estimates, 1),
+        "cpu_ms_per_run": 1000 * checker.cpu_seconds / max(checker.run_count, 1),
         "estimates": checker.estimates,
     }
     dials = [p for p in found if p.dial is not None and p.actual_dial is not None]
