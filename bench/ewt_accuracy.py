@@ -2,7 +2,7 @@
 
 Run by hand:
 
-    .venv/bin/python bench/ewt_accuracy.py [--runs 40] [--jobs 2] [WORKLOAD.toml ...]
+    .venv/bin/python bench/ewt_accuracy.py [--runs 40] [--seeds 3] [--jobs 2] [WORKLOAD.toml ...]
 
 Without workloads it runs the held-back set, ``bench/ewt_workloads/held_*.toml`` (the
 ``tune_*`` files are the ones the estimator was tuned on, and are never reported). For every
@@ -35,9 +35,13 @@ from dialback.sim.workload import load_workload
 HERE = Path(__file__).resolve().parent / "ewt_workloads"
 
 
-def _one(path: str, runs: int) -> tuple[str, list[Prediction], dict[str, Any], float]:
+def _one(
+    job: tuple[str, int, int],
+) -> tuple[str, list[Prediction], dict[str, Any], float]:
+    path, seed_offset, runs = job
     started = time.perf_counter()
-    checker, summary = check(load_workload(Path(path)), runs=runs)
+    workload = load_workload(Path(path))
+    checker, summary = check(workload, seed=workload.seed + seed_offset, runs=runs)
     return path, list(checker.predictions.values()), summary, time.perf_counter() - started
 
 
@@ -58,6 +62,9 @@ def main() -> None:
     parser.add_argument("workloads", nargs="*", type=Path)
     parser.add_argument("--runs", type=int, default=40, help="forward runs per estimate")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument(
+        "--seeds", type=int, default=1, help="days per workload (seeds seed, seed+1, ...)"
+    )
     args = parser.parse_args()
     paths = [str(p) for p in args.workloads] or [str(p) for p in sorted(HERE.glob("held_*.toml"))]
     print(
@@ -70,19 +77,30 @@ def main() -> None:
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     pooled: list[Prediction] = []
+    jobs = [(p, k, args.runs) for p in paths for k in range(args.seeds)]
     with ProcessPoolExecutor(args.jobs) as pool:
-        done = list(pool.map(_one, paths, [args.runs] * len(paths)))
-    for path, predictions, summary, _seconds in done:
+        done = list(pool.map(_one, jobs))
+    for path in paths:
+        days = [d for d in done if d[0] == path]
+        predictions = [p for d in days for p in d[1]]
         name = Path(path).stem.removeprefix("held_")
-        cost = f"{summary['cpu_ms_per_estimate']:.0f} ({summary['cpu_ms_per_run']:.1f})"
+        cpu = sum(d[2]["cpu_ms_per_estimate"] * d[2]["estimates"] for d in days)
+        estimates = sum(d[2]["estimates"] for d in days)
+        runs = sum(
+            d[2]["cpu_ms_per_estimate"] / d[2]["cpu_ms_per_run"] * d[2]["estimates"]
+            for d in days
+            if d[2]["cpu_ms_per_run"]
+        )
+        cost = f"{cpu / max(estimates, 1):.0f} ({cpu / max(runs, 1):.1f})"
         for kind in ("all", "call", "callback"):
-            if kind != "all" and not summary[kind].get("n"):
+            found = summarise([p for p in predictions if kind in ("all", p.kind)])
+            if kind != "all" and not found.get("n"):
                 continue
-            print(_row(name, kind, summary[kind], cost if kind == "all" else ""))
+            print(_row(name, kind, found, cost if kind == "all" else ""))
         pooled += predictions
     print(_row("**pooled**", "all", summarise(pooled), ""))
     total = sum(d[3] for d in done)
-    print(f"\n{len(done)} workloads, {total:.0f} s of compute")
+    print(f"\n{len(paths)} workloads x {args.seeds} days, {total:.0f} s of wall time in workers")
 
 
 if __name__ == "__main__":
