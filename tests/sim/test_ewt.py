@@ -16,7 +16,8 @@ from dialback.domain.events import (
     QueueConfigured,
     VoiceCallQueued,
 )
-from dialback.domain.ewt import History, QueueSnapshot, snapshot
+from dialback.domain.ewt import QueueSnapshot, snapshot
+from dialback.domain.history import History
 from dialback.domain.model import (
     AgentId,
     ConversationId,

@@ -16,7 +16,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialback.domain.ewt import Formula, History, QueueSnapshot, simple_estimates
+from dialback.domain.ewt import Formula, QueueSnapshot, simple_estimates
+from dialback.domain.history import History
 from dialback.domain.model import InteractionId, QueueId
 from dialback.service.queries import Queries
 from dialback.sim.ewt import NEW_CALLBACK, NEW_CALLER, Forecast, Spread, forecast

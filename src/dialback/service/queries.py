@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dialback.domain.errors import UnknownQueue
-from dialback.domain.ewt import History, QueueSnapshot, fit_history, snapshot
+from dialback.domain.ewt import QueueSnapshot, snapshot
+from dialback.domain.history import History, fit_history
 from dialback.domain.metrics import observations
 from dialback.domain.model import (
     AgentId,

@@ -38,8 +38,9 @@ from dialback.domain.events import (
     QueueConfigured,
     VoiceCallQueued,
 )
-from dialback.domain.ewt import History, QueueSnapshot, Waiting
+from dialback.domain.ewt import QueueSnapshot, Waiting
 from dialback.domain.facts import InteractionChanged
+from dialback.domain.history import History
 from dialback.domain.model import (
     CallbackRequest,
     ConversationId,

@@ -17,7 +17,8 @@ from typing import Any
 
 from dialback.domain.effects import Effect, OfferToAgent, PlaceCall
 from dialback.domain.events import CallbackRequestedOnCall, Event, VoiceCallQueued
-from dialback.domain.ewt import Formula, History, fit_history, simple_estimates, snapshot
+from dialback.domain.ewt import Formula, simple_estimates, snapshot
+from dialback.domain.history import History, fit_history
 from dialback.domain.metrics import observations
 from dialback.domain.model import InteractionId, QueueId, State
 from dialback.sim.ewt import Spread, forecast

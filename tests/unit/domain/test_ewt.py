@@ -1,5 +1,5 @@
 """The values behind the estimated wait time (issue 18): the queue's snapshot, the fitted
-history (Kaplan-Meier patience, handle times) and the simple formulas."""
+history (Kaplan-Meier patience, handle times; domain/history.py) and the simple formulas."""
 
 from __future__ import annotations
 
@@ -18,15 +18,8 @@ from dialback.domain.events import (
     QueueConfigured,
     VoiceCallQueued,
 )
-from dialback.domain.ewt import (
-    Formula,
-    History,
-    Patience,
-    abandon,
-    simple,
-    simple_estimates,
-    snapshot,
-)
+from dialback.domain.ewt import Formula, abandon, simple, simple_estimates, snapshot
+from dialback.domain.history import History, Patience
 from dialback.domain.model import (
     AgentId,
     CallbackRequest,
