@@ -28,6 +28,7 @@ from dialback.api import (
     docs,
     errors,
     queues,
+    realtime,
     tokens,
     users,
 )
@@ -77,7 +78,17 @@ def create_app(
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(HTTPException, errors.http_error)
     routers = [
-        m.router for m in (queues, users, callbacks, analytics_routes, tokens, dnc, compliance)
+        m.router
+        for m in (
+            queues,
+            users,
+            callbacks,
+            analytics_routes,
+            tokens,
+            dnc,
+            compliance,
+            realtime,
+        )
     ]
     for router in routers:
         app.include_router(router)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from dialback.cli.app import app
@@ -29,6 +30,10 @@ def simulate(
         Path | None,
         typer.Option(help="Write report.html with the waiting queue over the day here."),
     ] = None,
+    ewt_runs: Annotated[
+        int,
+        typer.Option(help="Also score the EWT estimators on this day, N forward runs each."),
+    ] = 0,
 ) -> None:
     """Run the engine on a virtual clock against a synthetic contact center (what-if)."""
     from rich.progress import Progress
@@ -79,6 +84,31 @@ def simulate(
 
         page = write_simulation_report(figures, sim.waiting_over_day(), report)
         console.print(f"report: {page}")
+    if ewt_runs > 0:
+        _ewt_accuracy(plan, seed, ewt_runs, console)
+
+
+def _ewt_accuracy(plan: Any, seed: int | None, runs: int, console: Console) -> None:
+    """Issue 18: predicted against actual waits of every arrival that had to wait."""
+    from dialback.sim.ewt_check import check
+
+    with console.status("scoring the EWT estimators"):
+        _, summary = check(plan, seed=seed, runs=runs)
+    table = Table(title=f"EWT accuracy ({runs} forward runs per estimate)")
+    for column in ("arrivals", "scored", "MAE BEST s", "MAE SIMPLE s", "MAE ABANDON s"):
+        table.add_column(column, justify="right")
+    table.add_column("80% interval holds", justify="right")
+    for kind in ("call", "callback", "all"):
+        found = summary[kind]
+        if found.get("n"):
+            table.add_row(
+                kind,
+                str(found["n"]),
+                *(f"{found[k]:.1f}" for k in ("mae_best", "mae_simple", "mae_abandon")),
+                f"{found['coverage']:.0%}",
+            )
+    console.print(table)
+    console.print(f"{summary['ms_per_estimate']:.0f} ms per estimate")
 
 
 @app.command()

@@ -13,6 +13,10 @@ from typing import Any
 
 from dialback.domain.errors import UnknownQueue
 from dialback.domain.events import TimerKey, TimerKind
+from dialback.domain.ewt import QueueSnapshot as EwtSnapshot
+from dialback.domain.ewt import snapshot
+from dialback.domain.history import History, fit_history
+from dialback.domain.metrics import observations
 from dialback.domain.model import (
     AgentId,
     ConversationId,
@@ -57,6 +61,19 @@ class LiveAgent:
     work: tuple[tuple[InteractionId, State], ...]
     acw: tuple[InteractionId, ...]
     reserved_for: InteractionId | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    """A queue's real-time view (Genesys' queue observations): per media type the interactions
+    ``waiting`` (with the time the longest has waited since, ``oldest``), ``alerting`` and
+    ``interacting``; and the members per routing status."""
+
+    queue_id: QueueId
+    waiting: dict[MediaType, list[tuple[InteractionId, float]]]
+    alerting: dict[MediaType, int]
+    interacting: dict[MediaType, int]
+    members: dict[RoutingStatus, list[AgentId]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,3 +366,52 @@ class Queries:
     def pacing_decisions(self, queue_id: str, limit: int, offset: int) -> list[Any]:
         """A page of the queue's pacing decisions (R-CF-4), newest first."""
         return self._reader.pacing_decisions(queue_id, limit, offset)
+
+    # --- estimated wait time and the real-time view (issue 18) ----------------------------------
+    def ewt_snapshot(self, queue_id: QueueId) -> EwtSnapshot:
+        """The queue's state now as a value the EWT forward simulation starts from. Raises
+        ``UnknownQueue``."""
+        return snapshot(self._runtime.engine, queue_id, self._runtime.clock())
+
+    def queue_history(self, queue_id: QueueId, now: float, window: float = 4 * 3600) -> History:
+        """What the last ``window`` seconds of the queue's stored timeline say about handle
+        times, patience and dial outcomes (priors where they are thin)."""
+        conversations = self._reader.conversations_between(now - window, now, 5000)
+        found = [o for c in conversations for o in observations(c, {})]
+        return fit_history(found, conversations, queue_id, now=now)
+
+    def queue_view(self, queue_id: QueueId) -> QueueView:
+        """The queue's real-time view now. Raises ``UnknownQueue``."""
+        engine = self._runtime.engine
+        queue = engine.queue(queue_id)
+        waiting: dict[MediaType, list[tuple[InteractionId, float]]] = {m: [] for m in MediaType}
+        alerting = dict.fromkeys(MediaType, 0)
+        interacting = dict.fromkeys(MediaType, 0)
+        for item in snapshot(engine, queue_id).waiting:
+            media = MediaType.CALLBACK if item.callback else MediaType.VOICE
+            waiting[media].append((item.id, item.since if not item.callback else item.entry_time))
+        for interaction in engine.interactions.values():
+            if interaction.queue_id != queue_id:
+                continue
+            if interaction.state is State.ALERTING:
+                alerting[interaction.media] += 1
+            elif interaction.state in (State.CONNECTED, State.ACW) or (
+                interaction.state is State.DIALING and interaction.dial_by_agent
+            ):
+                interacting[interaction.media] += 1
+        members: dict[RoutingStatus, list[AgentId]] = {r: [] for r in RoutingStatus}
+        for agent_id in queue.members:
+            members[engine.agents[agent_id].status].append(agent_id)
+        return QueueView(queue_id, waiting, alerting, interacting, members)
+
+    def active_callbacks(self, agent_id: AgentId | None = None) -> list[LiveInteraction]:
+        """Callbacks the engine holds now (not ended), oldest first; only those an agent holds
+        or owns when ``agent_id`` is given."""
+        found = []
+        for interaction in self._runtime.engine.interactions.values():
+            if interaction.request is None:
+                continue
+            if agent_id is not None and agent_id not in (interaction.agent_id, interaction.owner):
+                continue
+            found.append(self.interaction(interaction.id))
+        return [f for f in found if f is not None]
