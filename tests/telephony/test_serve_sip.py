@@ -6,6 +6,7 @@ and relays RTP between the two legs; the agent's recording holds the customer's 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -55,12 +56,10 @@ def service(tmp_path: Path, sipp_port: int) -> Iterator[tuple[str, str]]:
         text=True,
     ).stdout.strip()
     output = tmp_path / "serve.log"
-    ports: list[int] = []
 
     def start() -> tuple[subprocess.Popen[bytes], Path]:
-        ports.append(free_tcp_port())
         command = dialback(
-            "serve", "--db", db, "--port", str(ports[-1]), "--sip", f"sip:127.0.0.1:{sipp_port}",
+            "serve", "--db", db, "--port", "0", "--sip", f"sip:127.0.0.1:{sipp_port}",
             "--ring-timeout", "15",
         )  # fmt: skip
         with output.open("wb") as sink:  # each attempt's own log
@@ -69,9 +68,11 @@ def service(tmp_path: Path, sipp_port: int) -> Iterator[tuple[str, str]]:
             )
         return process, output
 
-    # another process may take the port before uvicorn binds it: launch chooses again then
-    process = launch(start, lambda text: "Uvicorn running on" in text, "dialback", timeout=60)
-    url = f"http://127.0.0.1:{ports[-1]}"
+    # the service binds port 0 and prints the address it got, so no port is chosen for it
+    process = launch(start, lambda text: "Application startup complete" in text, "dialback", 1, 60)
+    bound = re.search(r"listening on (http://\S+)", output.read_text())
+    assert bound is not None, output.read_text()
+    url = bound.group(1)
 
     def healthy() -> bool:
         try:
