@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from dialback.domain.errors import DialbackError
+from dialback.domain.errors import DialbackError, DuplicateCallback
 from dialback.domain.events import Event
 from dialback.service.runtime import Accepted, ServiceUnavailable
 from dialback.store.codec import decode_event, encode_event
@@ -71,9 +71,27 @@ def _classes(base: type[DialbackError]) -> dict[str, type[DialbackError]]:
 
 
 def error_from(body: dict[str, Any]) -> DialbackError:
-    """The owner's refusal, as the same error class (by its stable code)."""
+    """The owner's refusal, as the same error class (by its stable code), with its message,
+    field and message parameters. Built without the class's own ``__init__``, whose extra
+    arguments (a duplicate's ids, a retry delay) differ from class to class."""
     cls = _classes(DialbackError).get(str(body.get("code")), ServiceUnavailable)
-    return cls(str(body.get("message", "refused by the owner")), field=body.get("field"))
+    error = cls.__new__(cls)
+    field = body.get("field")
+    DialbackError.__init__(
+        error,
+        str(body.get("message", "refused by the owner")),
+        field=field if isinstance(field, str) else None,
+    )
+    raw = body.get("messageParams")
+    found = raw.items() if isinstance(raw, dict) else ()
+    params = {str(k): str(v) for k, v in found if k != "field"}
+    error.params = params
+    if isinstance(error, ServiceUnavailable):
+        error.retry_after = 5
+    if isinstance(error, DuplicateCallback):
+        error.existing = str(params.get("existingCallbackId", ""))
+        error.conversation = str(params.get("existingConversationId", ""))
+    return error
 
 
 async def forward(
