@@ -62,9 +62,10 @@ def history(events: int) -> list[tuple[float, Event]]:
             ],
         }
     )
-    record: list[tuple[float, Event]] = []
-    Simulation(workload, SEED, record=record).run()
-    return record[:events]
+    sim = Simulation(workload, SEED, record=True)
+    sim.run()
+    assert sim.record is not None
+    return [(at, event) for at, event, _ in sim.record][:events]
 
 
 @contextmanager

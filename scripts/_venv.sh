@@ -18,3 +18,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e ".$1"
   touch "$stamp"
 fi
+# The engine's and the simulator's hot path compiled with mypyc (issue 16), rebuilt when a source
+# changed; DIALBACK_PURE=1 skips it (the pure-Python build runs), and so does a missing compiler.
+.venv/bin/python scripts/native.py build

@@ -47,7 +47,10 @@ def day(name: str, **extra: Any) -> dict[str, Any]:
         "outcomes": {"live_voice": live, "answering_machine": 0.9 - live, "no_answer": 0.1},
         **extra,
     }
-    return {"simulation": {"hours": 4, "warmup_minutes": 20, "seed": 14}, "queue": [queue]}
+    # Eight hours: on four, the light day abandons so few calls that the budget mode's 95%
+    # interval over 8 replications reached past 3% on 3 seeds of 20 (its mean 1.7-2.3%); on
+    # eight, every assertion below held on seeds 1-80 of every load (issue 16).
+    return {"simulation": {"hours": 8, "warmup_minutes": 20, "seed": 14}, "queue": [queue]}
 
 
 @cache
@@ -99,9 +102,9 @@ def test_r_x_19_a_workload_sets_windows_zones_dnc_shares_and_the_pacing_mode() -
     assert spec.settings.callback.budget.target_rate == 0.02
     window = spec.settings.compliance.calling_window
     assert window.enabled and window.days[3] is None
-    sim = Simulation(workload, workload.seed)
+    sim = Simulation(workload, workload.seed, listen=True)
     seen: list[tuple[float, Event, list[Effect]]] = []
-    sim.clock.listeners.append(lambda now, event, effects: seen.append((now, event, effects)))
+    sim.driver.listeners.append(lambda now, event, effects: seen.append((now, event, effects)))
     sim.run()
     zone = {
         e.callback_id: e.request.time_zone

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import statistics
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,8 @@ from dialback.domain.errors import (
     MissingField,
     UnknownField,
 )
+from dialback.domain.model import MediaType
+from dialback.domain.timeline import Purpose, SegmentType
 from dialback.sim.model import Simulation, simulate
 from dialback.sim.workload import load_workload, parse_workload
 
@@ -66,16 +70,62 @@ def test_one_engine_two_drivers_the_same_effects() -> None:
             ],
         }
     )
-    sim = Simulation(workload, 4)
-    sim.record = []
-    seen: list[Any] = []
-    sim.clock.listeners.append(lambda _now, _event, effects: seen.append(effects))
+    sim = Simulation(workload, 4, record=True)
     sim.run()
-    assert len(sim.record) > 200
+    assert sim.record is not None and len(sim.record) > 200
     replay = VirtualClock.seeded(4, sim.record[0][0])
-    for at, event in sim.record:
+    for at, event, effects in sim.record:
         replay.now = at
-        assert replay.send(event) == seen.pop(0)
+        assert replay.send(event) == effects
+
+
+def test_running_totals_agree_with_the_timeline_metrics() -> None:
+    """The simulator's figures come from running totals fed as segments close
+    (``domain/tally.py``); the service's analytics fold the recorded timeline afterwards
+    (``metrics.observations``). On a customer-first day with abandons, callbacks, retries and
+    a warm-up, both give the same figures."""
+    workload = load_workload(HERE / "workload.toml")
+    sim, figures = simulate(workload, timeline=True)
+    q = figures["queues"]["support"]
+    found = sim.observations()
+
+    def values(name: str, media: MediaType | None = None) -> list[float]:
+        return [o.value for o in found if o.name == name and (media is None or o.media is media)]
+
+    voice = MediaType.VOICE
+    waits = values("tWait", voice)
+    assert q["offered"] == len(values("nOffered", voice)) > 1000
+    assert q["answered"] == len(values("tAnswered", voice))
+    assert q["abandoned"] == len(values("tAbandon", voice)) > 0
+    assert q["mean_wait_seconds"] == pytest.approx(statistics.fmean(waits), abs=1e-6)
+    assert q["p_wait"] == pytest.approx(sum(w > 1e-9 for w in waits) / len(waits), abs=1e-6)
+    service = values("oServiceLevel", voice)
+    assert q["service_level"] == pytest.approx(statistics.fmean(service), abs=1e-6)
+    assert q["callbacks_requested"] == len(values("nOffered", MediaType.CALLBACK)) > 0
+    assert q["dials"] == len(values("nCallbackAttempts")) > 0
+    assert q["cfc_offered"] == len(values("nCfcOffered")) > 0
+    assert q["cfc_abandoned"] == len(values("tCfcAbandon"))
+    acd = values("tCfcAcd")
+    assert q["mean_cfc_acd_seconds"] == pytest.approx(statistics.fmean(acd), abs=1e-6)
+    assert sim.timeline is not None
+    segments = [s for c in sim.timeline.conversations.values() for s in c.segments()]
+    outcomes = Counter(
+        s.outcome.value for s in segments if s.outcome and s.end and sim.warm <= s.end < sim.end
+    )
+    assert q["outcomes"] == dict(outcomes)
+    busy = sum(
+        max(0.0, min(s.end or sim.end, sim.end) - max(s.start, sim.warm))
+        for s in segments
+        if s.purpose is Purpose.AGENT and s.type is not SegmentType.CALLBACK
+    )
+    assert q["agent_occupancy"] == pytest.approx(busy / (20 * (sim.end - sim.warm)), abs=1e-6)
+    area = sum(
+        min(s.end or sim.end, sim.end) - s.start
+        for s in segments
+        if s.purpose is Purpose.ACD and s.type is SegmentType.INTERACT and s.media is voice
+    )
+    series = sim.waiting_over_day()["support"]["voice"]
+    assert sum(series) * 900 == pytest.approx(area, rel=1e-6)
 
 
 BAD = [
@@ -259,7 +309,7 @@ def test_waiting_over_day_obeys_littles_law() -> None:
             }
         ],
     }
-    sim, figures = simulate(parse_workload(data))
+    sim, figures = simulate(parse_workload(data), timeline=True)
     series = sim.waiting_over_day(step=600)["q"]
     assert (
         series["hours"][:3] == pytest.approx([0.0, 1 / 6, 2 / 6], abs=1e-6)

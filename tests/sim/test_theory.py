@@ -2,10 +2,13 @@
 M/M/c (Erlang C); with exponential patience it is M/M/c+M (Erlang A). The formulas are computed
 here, not copied.
 
-P(wait) and P(abandon) are held to 3%. The mean wait is held to Erlang C by a 99% batch-means
-confidence interval: its run-to-run spread at these loads is wider than 3% until about a million
-customers per set (measured: 6.9% off with 96k customers at c=5, load 0.8), which would take
-minutes per set.
+P(abandon) is held to 3% (its run-to-run spread at 300 hours is about 1%: seeds 20-27 landed
+-1.3% to +1.5% off Erlang A). The mean wait and P(wait) are held to Erlang C by 99.9% batch-means
+confidence intervals, each also narrow enough to mean something: a fixed tolerance on either is
+wider than its run-to-run spread only past about a million customers per set (measured: the mean
+wait 6.9% off with 96k customers at c=5, load 0.8; P(wait) up to 4.2% off with 100k at c=10,
+load 0.7), which would take minutes per set. The run lengths are sized so that the intervals'
+widths stay under their bounds with margin (seeds 300-307 and 500-504, issue 16).
 """
 
 from __future__ import annotations
@@ -40,11 +43,11 @@ def erlang_a_abandon(c: int, lam: float, mu: float, theta: float, states: int = 
 
 
 def batch_means_interval(values: list[float], batches: int = 30) -> tuple[float, float]:
-    """A 99% confidence interval of the mean of a correlated series (waits in order)."""
+    """A 99.9% confidence interval of the mean of a correlated series (waits in order)."""
     size = len(values) // batches
     means = [statistics.fmean(values[i * size : (i + 1) * size]) for i in range(batches)]
-    t_99 = 2.756  # Student's t, 29 degrees of freedom, two-sided 99%
-    half = t_99 * statistics.stdev(means) / math.sqrt(batches)
+    t_999 = 3.659  # Student's t, 29 degrees of freedom, two-sided 99.9%
+    half = t_999 * statistics.stdev(means) / math.sqrt(batches)
     centre = statistics.fmean(means)
     return centre - half, centre + half
 
@@ -62,8 +65,8 @@ def queue(**fields: Any) -> dict[str, Any]:
     ("agents", "per_hour", "mean", "hours", "seed"),
     [
         pytest.param(2, 60, 60, 1100, 11, id="c2-load0.5"),
-        pytest.param(5, 42, 300, 2400, 12, id="c5-load0.7"),
-        pytest.param(10, 420, 60, 240, 13, id="c10-load0.7"),
+        pytest.param(5, 42, 300, 3600, 12, id="c5-load0.7"),
+        pytest.param(10, 420, 60, 480, 13, id="c10-load0.7"),
     ],
 )
 def test_without_callbacks_or_abandons_the_model_matches_erlang_c(
@@ -75,17 +78,21 @@ def test_without_callbacks_or_abandons_the_model_matches_erlang_c(
             "queue": [queue(agents=agents, arrivals_per_hour=per_hour, mean=mean)],
         }
     )
-    sim, figures = simulate(workload)
+    sim, figures = simulate(workload, timeline=True)  # the waits in order, for batch means
     q = figures["queues"]["q"]
     p_wait, wait = erlang_c(agents, per_hour / 3600, 1 / mean)
     assert q["answered"] > 60_000
     assert q["abandoned"] == 0
-    assert q["p_wait"] == pytest.approx(p_wait, rel=0.03)
     waits = [o.value for o in sim.observations() if o.name == "tWait"]
+    waited = [1.0 if w > 0 else 0.0 for w in waits]
     assert statistics.fmean(waits) == pytest.approx(q["mean_wait_seconds"], abs=1e-5)
+    assert statistics.fmean(waited) == pytest.approx(q["p_wait"], abs=1e-6)
     low, high = batch_means_interval(waits)
     assert low <= wait <= high, (low, wait, high)
-    assert high - low < 0.3 * wait  # the interval is narrow enough to mean something
+    assert high - low < 0.45 * wait  # narrow enough to mean something (measured: 0.18-0.31)
+    low, high = batch_means_interval(waited)
+    assert low <= p_wait <= high, (low, p_wait, high)
+    assert high - low < 0.2 * p_wait  # measured: 0.08-0.14 at these run lengths
 
 
 @pytest.mark.timeout(600)

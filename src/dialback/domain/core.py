@@ -14,19 +14,13 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Final
 
-from dialback.domain.effects import (
-    CancelTimer,
-    ConnectToAgent,
-    Effect,
-    PlaceCall,
-    RevokeOffer,
-    StartTimer,
-)
+from mypy_extensions import mypyc_attr
+
+from dialback.domain.effects import Effect, PlaceCall
 from dialback.domain.errors import UnknownAgent, UnknownInteraction, UnknownQueue
 from dialback.domain.events import TimerKey, TimerKind
-from dialback.domain.facts import AgentStatusChanged, InteractionChanged
 from dialback.domain.guard_state import GuardState
 from dialback.domain.model import (
     AgentId,
@@ -42,28 +36,25 @@ from dialback.domain.model import (
 )
 from dialback.domain.ordering import queue_key
 from dialback.domain.pacing import PacingTable
-from dialback.domain.records import NumbersReleased
+from dialback.domain.sink import ListSink, OpenSegment, Sink
 from dialback.domain.state import AgentState, Interaction, QueueState
-from dialback.domain.timeline import (
-    HowEnded,
-    Purpose,
-    Segment,
-    SegmentClosed,
-    SegmentOpened,
-    SegmentType,
-)
+from dialback.domain.timeline import HowEnded, Purpose, SegmentType
 from dialback.domain.windows import ZoneLookup, utc_only
 
 # Timers that belong to one interaction; all are cancelled when it leaves its current step.
-INTERACTION_TIMERS = (
+INTERACTION_TIMERS: Final = (
     TimerKind.CALLBACK_DUE,
     TimerKind.ALERT_TIMEOUT,
     TimerKind.AUTO_DIAL,
     TimerKind.AUTO_END,
     TimerKind.ABANDON_CHECK,  # issue 14
 )
+ALL_TIMERS: Final = (*INTERACTION_TIMERS, TimerKind.OWNERSHIP_EXPIRY)
+ALERT: Final = (TimerKind.ALERT_TIMEOUT,)
+AUTO: Final = (TimerKind.AUTO_DIAL, TimerKind.AUTO_END)
 
 
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # docs/decisions.md
 class Core:
     """The engine's state (queues, agents, active interactions, dials, timers) and its moves.
 
@@ -81,7 +72,12 @@ class Core:
     interaction, and an interaction has at most one (R-CF-9)."""
 
     def __init__(
-        self, *, rng: random.Random, pacing_table: PacingTable, pacing_tick_seconds: float
+        self,
+        *,
+        rng: random.Random,
+        pacing_table: PacingTable,
+        pacing_tick_seconds: float,
+        sink: Sink | None = None,
     ) -> None:
         self.rng = rng
         self.pacing_table = pacing_table
@@ -91,12 +87,12 @@ class Core:
         self.interactions: dict[InteractionId, Interaction] = {}
         self.dials: dict[DialId, InteractionId] = {}
         self.cancelled_dials: set[DialId] = set()
-        self.timers: dict[TimerKey, float] = {}
+        self._timers: dict[tuple[TimerKind, str], float] = {}
         self.dirty_queues: dict[QueueId, None] = {}  # ordered sets: replay order is fixed
         self.dirty_agents: dict[AgentId, None] = {}
         self.evaluations = 0
         self.now = 0.0
-        self.out: list[Effect] = []
+        self.sink: Sink = sink if sink is not None else ListSink()
         self._evaluated: dict[QueueId, InteractionId] = {}
         self._seq = 0
         self.guard = GuardState()  # issue 14: DNC, duplicates, lockouts
@@ -127,8 +123,18 @@ class Core:
 
     # --- effects and timers ---------------------------------------------------------------------
     def emit(self, effect: Effect) -> None:
-        """Append ``effect`` to this event's output; the shell performs orders in this order."""
-        self.out.append(effect)
+        """Report ``effect`` as an object (``Sink.emit``): for an effect with no sink method of
+        its own; the engine's own effects go through the sink's methods."""
+        self.sink.emit(effect)
+
+    @property
+    def timers(self) -> dict[TimerKey, float]:
+        """The timers running now and when each fires (a copy, keyed as in ``StartTimer``)."""
+        return {TimerKey(kind, subject): at for (kind, subject), at in self._timers.items()}
+
+    def timer_at(self, kind: TimerKind, subject: str) -> float | None:
+        """When the timer ``(kind, subject)`` fires, or None if it is not running."""
+        return self._timers.get((kind, subject))
 
     def next_seq(self) -> int:
         """A number higher than any before: breaks ties between equal keys so that replays
@@ -137,18 +143,35 @@ class Core:
         self._seq += 1
         return self._seq
 
-    def start_timer(self, kind: TimerKind, subject: str, at: float) -> None:
-        """Start (or restart) the timer ``(kind, subject)`` to fire at ``at`` (epoch seconds)."""
-        key = TimerKey(kind, subject)
-        self.timers[key] = at
-        self.emit(StartTimer(key, at))
+    def start_timer(
+        self, kind: TimerKind, subject: str, at: float, of: Interaction | None = None
+    ) -> None:
+        """Start (or restart) the timer ``(kind, subject)`` to fire at ``at`` (epoch seconds).
+        ``of`` is the interaction whose id is the subject (every timer but the pacing tick): it
+        counts its running timers, so ending it cancels only timers actually started."""
+        key = (kind, subject)
+        timers = self._timers
+        if of is not None and key not in timers:
+            of.timers += 1
+        timers[key] = at
+        self.sink.start_timer(kind, subject, at)
 
     def cancel_timer(self, kind: TimerKind, subject: str) -> None:
-        """Stop the timer ``(kind, subject)``; nothing happens (and nothing is emitted) if it
-        is not running."""
-        key = TimerKey(kind, subject)
-        if self.timers.pop(key, None) is not None:
-            self.emit(CancelTimer(key))
+        """Stop the timer ``(kind, subject)`` of a queue; nothing happens (and nothing is
+        emitted) if it is not running. An interaction's timers stop with ``cancel_timers``."""
+        if self._timers.pop((kind, subject), None) is not None:
+            self.sink.cancel_timer(kind, subject)
+
+    def cancel_timers(self, interaction: Interaction, kinds: tuple[TimerKind, ...]) -> None:
+        """Stop the timers of ``kinds`` that run for ``interaction``; none is looked up when it
+        has none running (the common case: an interaction ends with no timer left)."""
+        if not interaction.timers:
+            return
+        timers, subject = self._timers, interaction.id
+        for kind in kinds:
+            if timers.pop((kind, subject), None) is not None:
+                interaction.timers -= 1
+                self.sink.cancel_timer(kind, subject)
 
     def set_state(
         self,
@@ -163,18 +186,16 @@ class Core:
         """Move ``interaction`` to ``state`` and report it (``InteractionChanged``) with the
         agent, outcome, end reason and wrap-up code the timeline and the store need."""
         interaction.state = state
-        self.emit(
-            InteractionChanged(
-                interaction.id,
-                interaction.conversation_id,
-                interaction.queue_id,
-                interaction.media,
-                state,
-                agent_id=agent_id,
-                outcome=outcome,
-                end_reason=end_reason,
-                wrapup_code=wrapup_code,
-            )
+        self.sink.interaction_changed(
+            interaction.id,
+            interaction.conversation_id,
+            interaction.queue_id,
+            interaction.media,
+            state,
+            agent_id,
+            outcome,
+            end_reason,
+            wrapup_code,
         )
 
     # --- the timeline ---------------------------------------------------------------------------
@@ -195,14 +216,16 @@ class Core:
         purpose: Purpose,
         media: MediaType,
         kind: SegmentType,
-        *,
         agent_id: AgentId | None = None,
         at: float | None = None,
-    ) -> Segment:
+    ) -> OpenSegment:
         """Start a segment, ending the communication's open one (if any) at the same time."""
         start = self.now if at is None else at
-        self.close_segment(interaction, purpose, media, agent_id=agent_id, at=start)
-        segment = Segment(
+        open_ = interaction.open
+        key = (purpose, agent_id, media)
+        if key in open_:
+            self.close_segment(interaction, purpose, media, agent_id, None, start)
+        segment = OpenSegment(
             interaction.conversation_id,
             interaction.id,
             purpose,
@@ -211,10 +234,10 @@ class Core:
             start,
             interaction.queue_id,
             self.customer_first(interaction),
-            agent_id=agent_id,
+            agent_id,
         )
-        interaction.open[segment.communication_key] = segment
-        self.emit(SegmentOpened(segment))
+        open_[key] = segment
+        self.sink.segment_opened(segment)
         return segment
 
     def close_segment(
@@ -222,21 +245,20 @@ class Core:
         interaction: Interaction,
         purpose: Purpose,
         media: MediaType,
-        *,
         agent_id: AgentId | None = None,
         how: HowEnded | None = None,
         at: float | None = None,
-        **details: Any,
-    ) -> Segment | None:
+        details: dict[str, Any] | None = None,
+    ) -> OpenSegment | None:
         """End the open segment of the communication ``(purpose, agent_id, media)`` at ``at``
-        (default ``now``) with ``how`` and ``details`` (outcome, SIP code, dial id, …), and
-        report it. Returns the closed segment, or None if none was open."""
+        (default ``now``) with ``how`` and ``details`` (outcome, SIP code, dial id, …, by
+        ``Segment``'s field names), and report it. Returns the segment that was open, or None if
+        none was."""
         segment = interaction.open.pop((purpose, agent_id, media), None)
         if segment is None:
             return None
-        closed = segment.closed(self.now if at is None else at, how, **details)
-        self.emit(SegmentClosed(closed))
-        return closed
+        self.sink.segment_closed(segment, self.now if at is None else at, how, details)
+        return segment
 
     def open_kind(
         self,
@@ -247,25 +269,32 @@ class Core:
     ) -> SegmentType | None:
         """The type of the communication's open segment, or None if none is open."""
         segment = interaction.open.get((purpose, agent, media))
-        return segment.type if segment else None
+        return segment.type if segment is not None else None
 
     # --- agents ---------------------------------------------------------------------------------
     @contextmanager
     def changing(self, agent: AgentState) -> Iterator[None]:
-        """Wrap any change to an agent: keeps queue counters and pools right and reports a new
-        routing status."""
+        """``with core.changing(agent): ...`` is ``before = agent.status; ...;
+        core.changed(agent, before)``, for rules off the hot path."""
         before = agent.status
         yield
+        self.changed(agent, before)
+
+    def changed(self, agent: AgentState, before: RoutingStatus) -> None:
+        """Call after any change to an agent, with its status from before the change: keeps
+        queue counters and pools right and reports a new routing status. (A plain call, not a
+        context manager: it runs for every alert, answer and wrap-up.)"""
         after = agent.status
         if after is not before:
+            queues = self.queues
             for queue_id in agent.queues:
-                queue = self.queues[queue_id]
+                queue = queues[queue_id]
                 self.count_status(queue, before, -1)
                 self.count_status(queue, after, +1)
                 self.dirty_queues[queue_id] = None
             if after is RoutingStatus.IDLE:
                 agent.available_since = self.now
-            self.emit(AgentStatusChanged(agent.id, after))
+            self.sink.agent_status_changed(agent.id, after)
         self.refresh_pool(agent)
 
     @staticmethod
@@ -305,7 +334,7 @@ class Core:
         self.set_state(interaction, State.SCHEDULED)
         # A retry's wait stays inside the queue visit: the open interact ends without a verdict.
         self.open_segment(interaction, Purpose.ACD, MediaType.CALLBACK, SegmentType.SCHEDULED)
-        self.start_timer(TimerKind.CALLBACK_DUE, interaction.id, when)
+        self.start_timer(TimerKind.CALLBACK_DUE, interaction.id, when, interaction)
 
     def enqueue(self, interaction: Interaction) -> None:
         """Put an interaction in its queue. Its place (R-O-1, R-O-2) is fixed the first time and
@@ -330,9 +359,8 @@ class Core:
             hours = queue.settings.agent_owned_routing.max_owned_callback_hours
             interaction.ownership_deadline = self.now + hours * 3600
             interaction.owned_pending = True
-            self.start_timer(
-                TimerKind.OWNERSHIP_EXPIRY, interaction.id, interaction.ownership_deadline
-            )
+            deadline = interaction.ownership_deadline
+            self.start_timer(TimerKind.OWNERSHIP_EXPIRY, interaction.id, deadline, interaction)
         if interaction.owned_pending:
             assert owner is not None
             self.agents[owner].owned.push(interaction.id, interaction.key)
@@ -366,9 +394,7 @@ class Core:
         says which): out of the queue, its timers stopped, an alert withdrawn, a holding agent
         sent to after-call work."""
         self.remove_from_queues(interaction)
-        for kind in INTERACTION_TIMERS:
-            self.cancel_timer(kind, interaction.id)
-        self.cancel_timer(TimerKind.OWNERSHIP_EXPIRY, interaction.id)
+        self.cancel_timers(interaction, ALL_TIMERS)
         if interaction.state is State.ALERTING:
             self.take_back_offer(interaction, not_responding=False)
         elif interaction.state is State.CONNECTED and interaction.agent_id is not None:
@@ -384,15 +410,16 @@ class Core:
         """
         assert interaction.agent_id is not None
         agent = self.agents[interaction.agent_id]
-        self.cancel_timer(TimerKind.ALERT_TIMEOUT, interaction.id)
-        with self.changing(agent):
-            del agent.work[interaction.id]
-            agent.not_responding = agent.not_responding or not_responding
+        self.cancel_timers(interaction, ALERT)
+        before = agent.status
+        del agent.work[interaction.id]
+        agent.not_responding = agent.not_responding or not_responding
+        self.changed(agent, before)
         how = HowEnded.NOT_RESPONDING if not_responding else HowEnded.WITHDRAWN
         self.close_segment(
             interaction, Purpose.AGENT, interaction.media, agent_id=agent.id, how=how
         )
-        self.emit(RevokeOffer(agent.id, interaction.id, not_responding=not_responding))
+        self.sink.revoke_offer(agent.id, interaction.id, not_responding)
 
     def end(
         self,
@@ -404,16 +431,14 @@ class Core:
     ) -> None:
         """The interaction is over: its timers stop, its open segments close with ``reason``
         (an agent's wrap-up goes on), and it leaves the state."""
-        for kind in INTERACTION_TIMERS:
-            self.cancel_timer(kind, interaction.id)
-        self.cancel_timer(TimerKind.OWNERSHIP_EXPIRY, interaction.id)
+        self.cancel_timers(interaction, ALL_TIMERS)
         if self.guard.release(interaction.id):  # R-X-9
-            self.emit(NumbersReleased(interaction.id))
+            self.sink.numbers_released(interaction.id)
         accounted = self.guard.accounting.settle(  # R-X-12: a flow-out reached the flow
             self.guard, interaction.id, self.now, connected=reason is EndReason.FLOW_OUT
         )
         if accounted is not None:
-            self.emit(accounted)
+            self.sink.call_accounted(accounted)
         how = ENDINGS[reason]
         for purpose, agent, media in list(interaction.open):
             self.close_segment(interaction, purpose, media, agent_id=agent, how=how)
@@ -432,16 +457,17 @@ class Core:
         """The holding agent moves to after-call work on ``interaction`` (R-AF-4)."""
         assert interaction.agent_id is not None
         agent = self.agents[interaction.agent_id]
-        self.cancel_timer(TimerKind.AUTO_DIAL, interaction.id)
-        self.cancel_timer(TimerKind.AUTO_END, interaction.id)
+        self.cancel_timers(interaction, AUTO)
         self.close_segment(interaction, Purpose.AGENT, interaction.media, agent_id=agent.id)
         wrapup = self.open_segment(
             interaction, Purpose.AGENT, interaction.media, SegmentType.WRAPUP, agent_id=agent.id
         )
-        del interaction.open[wrapup.communication_key]  # the agent's: it outlives the interaction
-        with self.changing(agent):
-            agent.work.pop(interaction.id, None)
-            agent.acw[interaction.id] = wrapup
+        # The agent's: it outlives the interaction.
+        del interaction.open[(Purpose.AGENT, agent.id, interaction.media)]
+        before = agent.status
+        agent.work.pop(interaction.id, None)
+        agent.acw[interaction.id] = wrapup
+        self.changed(agent, before)
         if interaction.state is State.CONNECTED:
             self.set_state(interaction, State.ACW, agent_id=agent.id)
 
@@ -450,12 +476,12 @@ class Core:
         interaction.talked = True
         accounted = self.guard.accounting.connected(self.guard, interaction.id, self.now)
         if accounted is not None:  # R-X-12
-            self.emit(accounted)
+            self.sink.call_accounted(accounted)
         self.set_state(interaction, State.CONNECTED, agent_id=agent.id)
         self.open_segment(
             interaction, Purpose.AGENT, MediaType.VOICE, SegmentType.INTERACT, agent_id=agent.id
         )
-        self.emit(ConnectToAgent(interaction.id, agent.id, agent.address))
+        self.sink.connect_to_agent(interaction.id, agent.id, agent.address)
 
     def dial_segments_end(
         self,
@@ -472,10 +498,10 @@ class Core:
             "outcome": result.outcome,
             "sip_code": result.sip_code,
             "dial_id": dial_id,
-            "how": HowEnded.DIAL_ENDED,
         }
+        how = HowEnded.DIAL_ENDED
         if not result.answered:
-            self.close_segment(interaction, purpose, media, agent_id=agent_id, **details)
+            self.close_segment(interaction, purpose, media, agent_id, how, details=details)
             return
         answered_at = self.now - result.analysis_seconds
         if result.greeting_end is not None:
@@ -489,7 +515,7 @@ class Core:
                 agent_id=agent_id,
                 at=answered_at,
             )
-        self.close_segment(interaction, purpose, media, agent_id=agent_id, **details)
+        self.close_segment(interaction, purpose, media, agent_id, how, details=details)
         self.open_segment(
             interaction, Purpose.CUSTOMER, MediaType.VOICE, SegmentType.INTERACT, at=answered_at
         )
@@ -510,13 +536,12 @@ class Core:
         self.dials[dial_id] = interaction.id
         interaction.dial_id = dial_id
         interaction.dial_by_agent = agent_id is not None
-        self.cancel_timer(TimerKind.AUTO_DIAL, interaction.id)
-        self.cancel_timer(TimerKind.AUTO_END, interaction.id)
+        self.cancel_timers(interaction, AUTO)
         self.set_state(interaction, State.DIALING, agent_id=agent_id)
         purpose, media = dial_communication(agent_id)
         self.open_segment(interaction, purpose, media, SegmentType.DIALING, agent_id=agent_id)
         caller_id, caller_name = caller_identity(interaction, queue)
-        self.emit(
+        self.sink.place_call(
             PlaceCall(
                 dial_id,
                 interaction.id,
@@ -540,7 +565,7 @@ def dial_communication(agent_id: AgentId | None) -> tuple[Purpose, MediaType]:
     return Purpose.DIALER, MediaType.VOICE
 
 
-ENDINGS: dict[EndReason, HowEnded] = {
+ENDINGS: Final[dict[EndReason, HowEnded]] = {
     EndReason.HANDLED: HowEnded.WRAPPED_UP,
     EndReason.DIAL_OUTCOME: HowEnded.DISPOSITIONED,
     EndReason.CANCELLED: HowEnded.CANCELLED,

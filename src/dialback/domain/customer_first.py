@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from dialback.domain import dial_guard
 from dialback.domain.abandonment import budget_decide
-from dialback.domain.effects import HangUpCustomer, RecordPacingDecision, TransferToFlow
 from dialback.domain.events import TimerKind
 from dialback.domain.model import (
     RETRYABLE_OUTCOMES,
@@ -88,27 +87,25 @@ def _consider(
         pooled = queue.pool.peek()
         assert pooled is not None and pooled[1][0] == 0  # an idle agent exists (decide)
         reserved = pooled[0]
-    core.emit(
-        RecordPacingDecision(
-            PacingDecision(
-                evaluation=core.evaluations,
-                at=core.now,
-                queue_id=queue.id,
-                callback_id=interaction.id,
-                on_queue=queue.on_queue,
-                idle=queue.idle,
-                outstanding=queue.outstanding,
-                multiplier=multiplier,
-                cap_expected=cap.expected,
-                draw=cap.draw,
-                cap=cap.value,
-                trigger=settings.pacing_trigger,
-                reason=reason,
-                reserved_agent=reserved,
-                budget=inputs.budget if inputs else None,
-                live_rate=inputs.live_rate if inputs else None,
-                risk=inputs.risk if inputs else None,
-            )
+    core.sink.record_pacing_decision(
+        PacingDecision(
+            evaluation=core.evaluations,
+            at=core.now,
+            queue_id=queue.id,
+            callback_id=interaction.id,
+            on_queue=queue.on_queue,
+            idle=queue.idle,
+            outstanding=queue.outstanding,
+            multiplier=multiplier,
+            cap_expected=cap.expected,
+            draw=cap.draw,
+            cap=cap.value,
+            trigger=settings.pacing_trigger,
+            reason=reason,
+            reserved_agent=reserved,
+            budget=inputs.budget if inputs else None,
+            live_rate=inputs.live_rate if inputs else None,
+            risk=inputs.risk if inputs else None,
         )
     )
     if guarded is not None:  # R-X-4, R-X-8, R-X-14: it steps aside, keeping its place
@@ -121,8 +118,9 @@ def _consider(
     queue.last_cap = cap.value
     if reserved is not None:
         agent = core.agents[reserved]
-        with core.changing(agent):
-            agent.reserved_for = interaction.id
+        before = agent.status
+        agent.reserved_for = interaction.id
+        core.changed(agent, before)
         interaction.reserved_agent = reserved
         queue.reserved_dials += 1
     core.dial(interaction, None, number_index)
@@ -150,8 +148,9 @@ def release_reservation(core: Core, interaction: Interaction) -> None:
     interaction.reserved_agent = None
     core.queues[interaction.queue_id].reserved_dials -= 1
     agent = core.agents[agent_id]
-    with core.changing(agent):
-        agent.reserved_for = None
+    before = agent.status
+    agent.reserved_for = None
+    core.changed(agent, before)
 
 
 def dial_ended(core: Core, interaction: Interaction) -> None:
@@ -182,15 +181,19 @@ def dial_completed(core: Core, interaction: Interaction, result: DialResult) -> 
     core.set_state(interaction, State.CONNECTED, outcome=result.outcome)
     if reaction is Reaction.TRANSFER_TO_FLOW:
         assert flow is not None
-        core.emit(TransferToFlow(interaction.id, flow))
+        core.sink.transfer_to_flow(interaction.id, flow)
         # The flow owns the call from here: its segment marks the hand-over.
         core.open_segment(interaction, Purpose.FLOW, MediaType.VOICE, SegmentType.IVR)
         core.close_segment(
-            interaction, Purpose.FLOW, MediaType.VOICE, how=HowEnded.FLOW_OUT, flow_id=flow
+            interaction,
+            Purpose.FLOW,
+            MediaType.VOICE,
+            how=HowEnded.FLOW_OUT,
+            details={"flow_id": flow},
         )
         core.end(interaction, EndReason.FLOW_OUT)
     else:
-        core.emit(HangUpCustomer(interaction.id))
+        core.sink.hang_up_customer(interaction.id)
         core.end(interaction, EndReason.HUNG_UP)
 
 
@@ -213,9 +216,10 @@ def _convert(
     agent = core.agents[reserved]
     interaction.reserved_agent = None
     queue.reserved_dials -= 1
-    with core.changing(agent):
-        agent.reserved_for = None
-        agent.work[interaction.id] = State.CONNECTED
+    before = agent.status
+    agent.reserved_for = None
+    agent.work[interaction.id] = State.CONNECTED
+    core.changed(agent, before)
     interaction.agent_id = agent.id
     core.connect(interaction, agent)
 

@@ -21,7 +21,6 @@ from dialback.domain.abandonment import (
     window_start,
 )
 from dialback.domain.compliance import DuplicatePolicy, PacingMode
-from dialback.domain.effects import PlayInformationMessage
 from dialback.domain.errors import (
     CallerIdNotAllowed,
     DialOutsideCallingWindow,
@@ -45,8 +44,6 @@ from dialback.domain.pacing import Reason
 from dialback.domain.records import (
     CallAccounted,
     ComplianceRecorded,
-    NumbersClaimed,
-    NumbersReleased,
     RecordKind,
 )
 from dialback.domain.settings import Reaction
@@ -122,7 +119,7 @@ def act_on_block(
     assert request is not None
     number = request.numbers[index]
     if reason is Reason.NUMBER_ON_DNC:
-        core.emit(
+        core.sink.compliance_recorded(
             ComplianceRecorded(
                 core.now, RecordKind.DNC_BLOCKED, queue.id, interaction.id, number=number
             )
@@ -133,7 +130,10 @@ def act_on_block(
     at = max(core.now, core.guard.lockout_until.get(number, core.now))
     queue.undialed.remove(interaction.id)
     core.start_timer(
-        TimerKind.CALLBACK_DUE, interaction.id, opens_at(core, queue, request, index, at)
+        TimerKind.CALLBACK_DUE,
+        interaction.id,
+        opens_at(core, queue, request, index, at),
+        interaction,
     )
 
 
@@ -148,7 +148,7 @@ def auto_dial_number(core: Core, interaction: Interaction) -> int | None:
     index = next_number(core, interaction)
     if index is None:
         number = request.numbers[(interaction.number_index + 1) % len(request.numbers)]
-        core.emit(
+        core.sink.compliance_recorded(
             ComplianceRecorded(
                 core.now, RecordKind.DNC_BLOCKED, queue.id, interaction.id, number=number
             )
@@ -157,7 +157,10 @@ def auto_dial_number(core: Core, interaction: Interaction) -> int | None:
     if window_open(core, queue, request, index):
         return index
     core.start_timer(
-        TimerKind.AUTO_DIAL, interaction.id, opens_at(core, queue, request, index, core.now)
+        TimerKind.AUTO_DIAL,
+        interaction.id,
+        opens_at(core, queue, request, index, core.now),
+        interaction,
     )
     return None
 
@@ -187,7 +190,7 @@ def check_agent_dial(
         raise DialOutsideCallingWindow(
             f"the callee's calling window is closed; it opens at {opening:.0f} (epoch seconds)"
         )
-    core.emit(
+    core.sink.compliance_recorded(
         ComplianceRecorded(
             core.now, RecordKind.WINDOW_OVERRIDE, queue.id, interaction.id, number, agent
         )
@@ -266,13 +269,13 @@ def claim(core: Core, callback_id: InteractionId, request: CallbackRequest) -> N
     for number in numbers:
         guard.active[(queue.id, number)] = callback_id
     guard.claims[callback_id] = (queue.id, numbers)
-    core.emit(NumbersClaimed(callback_id, queue.id, numbers))
+    core.sink.numbers_claimed(callback_id, queue.id, numbers)
 
 
 def release(core: Core, callback_id: InteractionId) -> None:
     """The callback leaves its queue: its numbers are free."""
     if core.guard.release(callback_id):
-        core.emit(NumbersReleased(callback_id))
+        core.sink.numbers_released(callback_id)
 
 
 # --- abandoned-call accounting (R-X-12..15) ---------------------------------------------------
@@ -301,7 +304,7 @@ def dial_resolved(
         if queue.settings.callback.answering_machine_reaction is Reaction.TRANSFER_TO_QUEUE:
             accounting.machines[interaction.id] = record  # its record when an agent hears it
         else:
-            core.emit(record)
+            core.sink.call_accounted(record)
         return
     options = queue.settings.compliance.abandonment
     ledger.add(core.now, Tally.LIVE)
@@ -317,7 +320,7 @@ def dial_resolved(
         options.lockout_hours * 3600,
     )
     at = max(core.now, greeting_end + options.threshold_seconds)
-    core.start_timer(TimerKind.ABANDON_CHECK, interaction.id, at)
+    core.start_timer(TimerKind.ABANDON_CHECK, interaction.id, at, interaction)
 
 
 def abandon_check(core: Core, interaction: Interaction) -> None:
@@ -326,8 +329,8 @@ def abandon_check(core: Core, interaction: Interaction) -> None:
     counted = core.guard.accounting.abandon(core.guard, interaction.id, core.now)
     options = core.queues[interaction.queue_id].settings.compliance.abandonment
     if counted is not None and options.information_message:
-        core.emit(PlayInformationMessage(interaction.id, options.information_audio))
-        core.emit(
+        core.sink.play_information_message(interaction.id, options.information_audio)
+        core.sink.compliance_recorded(
             ComplianceRecorded(
                 core.now,
                 RecordKind.INFORMATION_MESSAGE,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from dialback.domain.engine import Engine
 from dialback.domain.enums import Closed
-from dialback.domain.events import TimerKey, TimerKind
+from dialback.domain.events import TimerKind
 from dialback.domain.history import History
 from dialback.domain.model import (
     AgentId,
@@ -128,7 +128,7 @@ def snapshot(engine: Engine, queue_id: QueueId, at: float | None = None) -> Queu
         Scheduled(
             i.id,
             i.priority,
-            engine.timers.get(_due_key(i.id), engine.now),
+            _due(engine, i.id),
             i.entry_time if i.key is not None else None,
             len(i.request.numbers) if i.request else 1,
         )
@@ -157,8 +157,11 @@ def snapshot(engine: Engine, queue_id: QueueId, at: float | None = None) -> Queu
     )
 
 
-def _due_key(interaction_id: InteractionId) -> TimerKey:
-    return TimerKey(TimerKind.CALLBACK_DUE, interaction_id)
+def _due(engine: Engine, interaction_id: InteractionId) -> float:
+    """When the scheduled callback falls due (now if its timer is not running). Read with
+    ``timer_at``: ``Engine.timers`` builds a copy of every timer (issue 16)."""
+    at = engine.timer_at(TimerKind.CALLBACK_DUE, interaction_id)
+    return engine.now if at is None else at
 
 
 def _waiting(engine: Engine, interaction_id: InteractionId, dialing: bool) -> Waiting:

@@ -77,7 +77,8 @@ INTEGERS: dict[str, tuple[int, int]] = {
 }
 MAX_PRIORITY = INTEGERS["priority"][1]
 
-_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+# built with chr(): mypyc cannot compile surrogate code points in a string literal
+_BAD_TEXT = re.compile("[" + chr(0) + chr(0xD800) + "-" + chr(0xDFFF) + "]")
 
 
 def check_text(value: str, field: str | None, longest: int = TEXT) -> None:

@@ -32,6 +32,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Final
 
 from dialback.domain.enums import Closed
 from dialback.domain.errors import ValueOutOfRange
@@ -65,7 +66,7 @@ class Observation:
     purpose: Purpose  # the participant whose session carries it
 
 
-DEFAULT_LEVEL = ServiceLevel()  # a queue with no service level of its own
+DEFAULT_LEVEL: Final = ServiceLevel()  # a queue with no service level of its own
 
 
 def _mode(segment: Segment) -> CallbackMode | None:

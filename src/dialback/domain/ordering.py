@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Hashable, Iterator
-from typing import Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
 from dialback.domain.settings import ScoringMethod
 
 QueueKey = tuple[int, float, int]
 """(-priority, ordering time, sequence): smaller is served first."""
+
+# Bound once: mypyc reads a Final module name from a C static, not the module dict.
+_heappush: Final = heapq.heappush
+_heappop: Final = heapq.heappop
+_heapify: Final = heapq.heapify
 
 
 def queue_key(
@@ -64,7 +69,7 @@ class IndexedHeap(Generic[K, P]):
     def push(self, item: K, priority: P) -> None:
         """Add ``item``, or move it to ``priority`` if it is already here."""
         self._live[item] = priority
-        heapq.heappush(self._heap, (priority, item))
+        _heappush(self._heap, (priority, item))
         if len(self._heap) > 2 * len(self._live) + 64:
             self._compact()
 
@@ -77,9 +82,22 @@ class IndexedHeap(Generic[K, P]):
         heap, live = self._heap, self._live
         while heap:
             priority, item = heap[0]
-            if live.get(item) == priority:
+            held = live.get(item)
+            # ``is`` first: a live entry holds the very tuple ``push`` stored.
+            if held is priority or held == priority:
                 return item, priority
-            heapq.heappop(heap)
+            _heappop(heap)
+        return None
+
+    def first(self) -> K | None:
+        """The first item (``peek`` without its priority, and without building a pair)."""
+        heap, live = self._heap, self._live
+        while heap:
+            priority, item = heap[0]
+            held = live.get(item)
+            if held is priority or held == priority:
+                return item
+            _heappop(heap)
         return None
 
     def pop(self) -> K | None:
@@ -88,7 +106,7 @@ class IndexedHeap(Generic[K, P]):
         if head is None:
             return None
         del self._live[head[0]]
-        heapq.heappop(self._heap)
+        _heappop(self._heap)
         return head[0]
 
     def priority_of(self, item: K) -> P | None:
@@ -97,4 +115,4 @@ class IndexedHeap(Generic[K, P]):
 
     def _compact(self) -> None:
         self._heap = [(p, k) for k, p in self._live.items()]
-        heapq.heapify(self._heap)
+        _heapify(self._heap)

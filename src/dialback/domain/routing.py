@@ -7,9 +7,8 @@ agent becomes routable it takes the best head among its queues and its owned cal
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
-from dialback.domain.effects import OfferToAgent
 from dialback.domain.events import TimerKind
 from dialback.domain.model import DialResult, EndReason, MediaType, Outcome, State
 from dialback.domain.ordering import QueueKey
@@ -18,6 +17,8 @@ from dialback.domain.timeline import HowEnded, Purpose, SegmentType
 
 if TYPE_CHECKING:
     from dialback.domain.core import Core
+
+ALERT_AND_OWNERSHIP: Final = (TimerKind.ALERT_TIMEOUT, TimerKind.OWNERSHIP_EXPIRY)
 
 
 def agent_for(core: Core, queue: QueueState, interaction: Interaction) -> AgentState | None:
@@ -36,25 +37,27 @@ def agent_for(core: Core, queue: QueueState, interaction: Interaction) -> AgentS
 
 
 def _longest_idle(core: Core, queue: QueueState, interaction: Interaction) -> AgentState | None:
-    head = queue.pool.peek()
-    if head is None:
+    first = queue.pool.first()
+    if first is None:
         return None
-    agent = core.agents[head[0]]
+    agent = core.agents[first]
     if interaction.id not in agent.acw:
         return agent
     # Rare: the longest-idle agent is wrapping up this interaction. Look past it, then put it
     # back where it was.
+    key = queue.pool.priority_of(agent.id)
+    assert key is not None
     queue.pool.remove(agent.id)
     try:
         return _longest_idle(core, queue, interaction)
     finally:
-        queue.pool.push(agent.id, head[1])
+        queue.pool.push(agent.id, key)
 
 
 def route_queue(core: Core, queue: QueueState) -> None:
     """Offer the queue's waiting interactions, in order, while routable agents remain."""
-    while (head := queue.waiting.peek()) is not None:
-        interaction = core.interactions[head[0]]
+    while (head := queue.waiting.first()) is not None:
+        interaction = core.interactions[head]
         agent = agent_for(core, queue, interaction)
         if agent is None:
             return
@@ -91,8 +94,9 @@ def offer(core: Core, interaction: Interaction, agent: AgentState) -> None:
     """Alert ``agent`` (R-AF-1); with auto-answer the alert is accepted at once."""
     queue = core.queues[interaction.queue_id]
     core.remove_from_queues(interaction)
-    with core.changing(agent):
-        agent.work[interaction.id] = State.ALERTING
+    before = agent.status
+    agent.work[interaction.id] = State.ALERTING
+    core.changed(agent, before)
     interaction.agent_id = agent.id
     core.set_state(interaction, State.ALERTING, agent_id=agent.id)
     core.open_segment(
@@ -107,11 +111,11 @@ def offer(core: Core, interaction: Interaction, agent: AgentState) -> None:
         if interaction.media is MediaType.VOICE
         else queue.settings.callback_script_id
     )
-    core.emit(OfferToAgent(agent.id, interaction.id, interaction.media, timeout_at, script))
+    core.sink.offer_to_agent(agent.id, interaction.id, interaction.media, timeout_at, script)
     if settings.enable_auto_answer:
         accept(core, agent, interaction)
     else:
-        core.start_timer(TimerKind.ALERT_TIMEOUT, interaction.id, timeout_at)
+        core.start_timer(TimerKind.ALERT_TIMEOUT, interaction.id, timeout_at, interaction)
 
 
 def accept(core: Core, agent: AgentState, interaction: Interaction) -> None:
@@ -119,11 +123,11 @@ def accept(core: Core, agent: AgentState, interaction: Interaction) -> None:
     call is put through at once, a callback becomes the agent's to dial (with auto-dial after
     ``autoDialDelaySeconds`` when enabled). An owned callback stops waiting for its owner."""
 
-    core.cancel_timer(TimerKind.ALERT_TIMEOUT, interaction.id)
-    core.cancel_timer(TimerKind.OWNERSHIP_EXPIRY, interaction.id)
+    core.cancel_timers(interaction, ALERT_AND_OWNERSHIP)
     interaction.owned_pending = False
-    with core.changing(agent):
-        agent.work[interaction.id] = State.CONNECTED
+    before = agent.status
+    agent.work[interaction.id] = State.CONNECTED
+    core.changed(agent, before)
     media = interaction.media
     core.close_segment(interaction, Purpose.AGENT, media, agent_id=agent.id, how=HowEnded.ANSWERED)
     core.close_segment(interaction, Purpose.ACD, media, how=HowEnded.ANSWERED)
@@ -137,7 +141,7 @@ def accept(core: Core, agent: AgentState, interaction: Interaction) -> None:
     settings = core.queues[interaction.queue_id].settings.callback
     if settings.enable_auto_dial_and_end:
         at = core.now + settings.auto_dial_delay_seconds
-        core.start_timer(TimerKind.AUTO_DIAL, interaction.id, at)
+        core.start_timer(TimerKind.AUTO_DIAL, interaction.id, at, interaction)
 
 
 def withdraw_offer(core: Core, interaction: Interaction, *, requeue: bool = True) -> None:
@@ -221,4 +225,4 @@ def start_auto_end(core: Core, interaction: Interaction) -> None:
     settings = core.queues[interaction.queue_id].settings.callback
     if settings.enable_auto_dial_and_end:
         at = core.now + settings.auto_end_delay_seconds
-        core.start_timer(TimerKind.AUTO_END, interaction.id, at)
+        core.start_timer(TimerKind.AUTO_END, interaction.id, at, interaction)

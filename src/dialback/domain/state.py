@@ -6,7 +6,7 @@ the state (their last ``InteractionChanged`` effect carries the outcome).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from mypy_extensions import mypyc_attr
 
 from dialback.domain.model import (
     AgentId,
@@ -23,44 +23,90 @@ from dialback.domain.model import (
 )
 from dialback.domain.ordering import IndexedHeap, QueueKey
 from dialback.domain.settings import QueueSettings
-from dialback.domain.timeline import CommunicationKey, Segment
+from dialback.domain.sink import OpenSegment
+from dialback.domain.timeline import CommunicationKey
 
 AgentKey = tuple[int, float, int]
 """(interactions held, available since, sequence): the longest-idle agent sorts first."""
 
 
-@dataclass(slots=True, eq=False)
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # docs/decisions.md
 class Interaction:
     """One routable item the engine holds (SPEC §1): a live voice call or a callback, from
     the moment it is created until it ends (then it leaves ``Core.interactions``). Mutable: the
     engine changes it in place. Its ``key`` (its place, R-O-1) is fixed when it first enters a
-    queue and kept through dials, retries and re-offers (R-O-3)."""
+    queue and kept through dials, retries and re-offers (R-O-3). A plain class with an explicit
+    ``__init__``: one is made per customer, and mypyc compiles this one natively (issue 16)."""
 
-    id: InteractionId
-    conversation_id: ConversationId
-    queue_id: QueueId
-    media: MediaType
-    state: State
-    priority: int
-    entry_time: float | None  # R-O-2: the caller's entry time, else set when it becomes due
-    request: CallbackRequest | None = None  # callbacks only
-    caller_number: str | None = None  # voice calls only
-    key: QueueKey | None = None  # R-O-3: fixed once it enters a queue
-    agent_id: AgentId | None = None  # the agent it is offered to or held by
-    reserved_agent: AgentId | None = None  # R-CF-10
-    dial_id: DialId | None = None
-    dial_by_agent: bool = False
-    attempts: int = 0
-    number_index: int = -1  # index of the number dialed last
-    last_outcome: Outcome | None = None
-    on_call: bool = False  # agent-first: the agent's voice leg is up
-    talked: bool = False  # an agent talked to the customer
-    converted: bool = False  # customer-first: the callback became a voice interaction
-    owned_pending: bool = False  # waiting for its owner (R-OW-1)
-    ownership_deadline: float | None = None
-    from_call: bool = False  # R-C-6: made from a waiting call, keeps the call's entry time
-    held: bool = False  # the agent has the customer on hold
-    open: dict[CommunicationKey, Segment] = field(default_factory=dict)  # open segments
+    __slots__ = (
+        "agent_id",
+        "attempts",
+        "caller_number",
+        "conversation_id",
+        "converted",
+        "dial_by_agent",
+        "dial_id",
+        "entry_time",
+        "from_call",
+        "held",
+        "id",
+        "key",
+        "last_outcome",
+        "media",
+        "number_index",
+        "on_call",
+        "open",
+        "owned_pending",
+        "ownership_deadline",
+        "priority",
+        "queue_id",
+        "request",
+        "reserved_agent",
+        "state",
+        "talked",
+        "timers",
+    )
+
+    def __init__(
+        self,
+        id: InteractionId,
+        conversation_id: ConversationId,
+        queue_id: QueueId,
+        media: MediaType,
+        state: State,
+        priority: int,
+        entry_time: float | None,
+        request: CallbackRequest | None = None,
+        caller_number: str | None = None,
+        from_call: bool = False,
+    ) -> None:
+        self.id = id
+        self.conversation_id = conversation_id
+        self.queue_id = queue_id
+        self.media = media
+        self.state = state
+        self.priority = priority
+        # R-O-2: the caller's entry time, else set when it becomes due.
+        self.entry_time = entry_time
+        self.request = request  # callbacks only
+        self.caller_number = caller_number  # voice calls only
+        self.key: QueueKey | None = None  # R-O-3: fixed once it enters a queue
+        self.agent_id: AgentId | None = None  # the agent it is offered to or held by
+        self.reserved_agent: AgentId | None = None  # R-CF-10
+        self.dial_id: DialId | None = None
+        self.dial_by_agent = False
+        self.attempts = 0
+        self.number_index = -1  # index of the number dialed last
+        self.last_outcome: Outcome | None = None
+        self.on_call = False  # agent-first: the agent's voice leg is up
+        self.talked = False  # an agent talked to the customer
+        self.converted = False  # customer-first: the callback became a voice interaction
+        self.owned_pending = False  # waiting for its owner (R-OW-1)
+        self.ownership_deadline: float | None = None
+        self.from_call = from_call  # R-C-6: made from a waiting call, keeps its entry time
+        self.held = False  # the agent has the customer on hold
+        self.timers = 0  # timers running with this interaction as subject (Core.start_timer)
+        self.open: dict[CommunicationKey, OpenSegment] = {}  # open segments
 
     @property
     def owner(self) -> AgentId | None:
@@ -79,23 +125,45 @@ class Interaction:
         return self.on_call or self.media is MediaType.VOICE
 
 
-@dataclass(slots=True, eq=False)
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # docs/decisions.md
 class AgentState:
     """An agent as routing sees it: presence, queues, what it holds (``work``: alerting or
     connected; ``acw``: wrap-ups) and the callbacks it owns. ``load`` counts against
     ``capacity``; the wrap-up segments outlive the interactions they belong to."""
 
-    id: AgentId
-    capacity: int
-    presence: Presence = Presence.OFF_QUEUE
-    not_responding: bool = False
-    queues: dict[QueueId, None] = field(default_factory=dict)  # an ordered set
-    work: dict[InteractionId, State] = field(default_factory=dict)  # alerting or connected
-    acw: dict[InteractionId, Segment] = field(default_factory=dict)  # open wrap-up segments
-    reserved_for: InteractionId | None = None
-    available_since: float = 0.0
-    owned: IndexedHeap[InteractionId, QueueKey] = field(default_factory=IndexedHeap)
-    address: str | None = None  # the agent's phone (SIP URI); telephony's, not routing's
+    __slots__ = (
+        "acw",
+        "address",
+        "available_since",
+        "capacity",
+        "id",
+        "not_responding",
+        "owned",
+        "presence",
+        "queues",
+        "reserved_for",
+        "work",
+    )
+
+    def __init__(
+        self,
+        id: AgentId,
+        capacity: int,
+        presence: Presence = Presence.OFF_QUEUE,
+        available_since: float = 0.0,
+        address: str | None = None,
+    ) -> None:
+        self.id = id
+        self.capacity = capacity
+        self.presence = presence
+        self.not_responding = False
+        self.queues: dict[QueueId, None] = {}  # an ordered set
+        self.work: dict[InteractionId, State] = {}  # alerting or connected
+        self.acw: dict[InteractionId, OpenSegment] = {}  # open wrap-up segments
+        self.reserved_for: InteractionId | None = None
+        self.available_since = available_since
+        self.owned: IndexedHeap[InteractionId, QueueKey] = IndexedHeap()
+        self.address = address  # the agent's phone (SIP URI); telephony's, not routing's
 
     @property
     def load(self) -> int:
@@ -124,27 +192,44 @@ class AgentState:
         )
 
 
-@dataclass(slots=True, eq=False)
+@mypyc_attr(serializable=True, allow_interpreted_subclasses=True)  # docs/decisions.md
 class QueueState:
     """A queue's live state: its settings, the two orders of waiting interactions (agents'
     and the dialer's), the pool of routable members, and the counts pacing reads (R-CF-2:
-    ``on_queue``, ``idle``, ``outstanding`` dials). Mutable: the engine keeps it current."""
+    ``on_queue``, ``idle``, ``outstanding`` dials). Mutable: the engine keeps it current.
 
-    id: QueueId
-    settings: QueueSettings
-    waiting: IndexedHeap[InteractionId, QueueKey] = field(default_factory=IndexedHeap)
-    """Interactions waiting for an agent: voice calls, agent-first callbacks, converted ones."""
-    undialed: IndexedHeap[InteractionId, QueueKey] = field(default_factory=IndexedHeap)
-    """Customer-first callbacks waiting to be dialed."""
-    pool: IndexedHeap[AgentId, AgentKey] = field(default_factory=IndexedHeap)
-    """Routable members, longest idle first."""
-    members: dict[AgentId, None] = field(default_factory=dict)
-    on_queue: int = 0
-    idle: int = 0
-    outstanding: int = 0  # customer-first dials in progress
-    reserved_dials: int = 0  # of which hold a reserved agent
-    last_cap: int = 0  # the cap drawn at the last dispatch
-    tick_at: float | None = None
+    ``waiting`` holds the interactions waiting for an agent (voice calls, agent-first
+    callbacks, converted ones), ``undialed`` the customer-first callbacks waiting to be dialed,
+    ``pool`` the routable members, longest idle first."""
+
+    __slots__ = (
+        "id",
+        "idle",
+        "last_cap",
+        "members",
+        "on_queue",
+        "outstanding",
+        "pool",
+        "reserved_dials",
+        "settings",
+        "tick_at",
+        "undialed",
+        "waiting",
+    )
+
+    def __init__(self, id: QueueId, settings: QueueSettings) -> None:
+        self.id = id
+        self.settings = settings
+        self.waiting: IndexedHeap[InteractionId, QueueKey] = IndexedHeap()
+        self.undialed: IndexedHeap[InteractionId, QueueKey] = IndexedHeap()
+        self.pool: IndexedHeap[AgentId, AgentKey] = IndexedHeap()
+        self.members: dict[AgentId, None] = {}
+        self.on_queue = 0
+        self.idle = 0
+        self.outstanding = 0  # customer-first dials in progress
+        self.reserved_dials = 0  # of which hold a reserved agent
+        self.last_cap = 0  # the cap drawn at the last dispatch
+        self.tick_at: float | None = None
 
     def head(self) -> tuple[InteractionId, QueueKey, bool] | None:
         """The first interaction not being dialed, and whether it is an undialed customer-first

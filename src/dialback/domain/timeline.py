@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from dialback.domain.enums import Closed
 from dialback.domain.model import (
@@ -87,8 +87,8 @@ class HowEnded(Closed):
 
 
 # How a queue visit ended, for offered = answered + abandoned + flowed out + waiting (R-M-3).
-VISIT_ANSWERED = frozenset({HowEnded.ANSWERED})
-VISIT_ABANDONED = frozenset(
+VISIT_ANSWERED: Final = frozenset({HowEnded.ANSWERED})
+VISIT_ABANDONED: Final = frozenset(
     {
         HowEnded.ABANDONED,
         HowEnded.CANCELLED,
@@ -97,7 +97,7 @@ VISIT_ABANDONED = frozenset(
         HowEnded.HUNG_UP,
     }
 )
-VISIT_FLOWED_OUT = frozenset(
+VISIT_FLOWED_OUT: Final = frozenset(
     {
         HowEnded.CONVERTED,
         HowEnded.FLOW_OUT,
@@ -105,7 +105,7 @@ VISIT_FLOWED_OUT = frozenset(
         HowEnded.RESCHEDULED,
     }
 )
-VISIT_ENDS = VISIT_ANSWERED | VISIT_ABANDONED | VISIT_FLOWED_OUT
+VISIT_ENDS: Final = VISIT_ANSWERED | VISIT_ABANDONED | VISIT_FLOWED_OUT
 
 DISCONNECT_TYPES: dict[HowEnded, str] = {
     HowEnded.ANSWERED: "transfer",

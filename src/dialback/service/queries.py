@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dialback.domain.errors import UnknownQueue
-from dialback.domain.events import TimerKey, TimerKind
+from dialback.domain.events import TimerKind
 from dialback.domain.ewt import QueueSnapshot as EwtSnapshot
 from dialback.domain.ewt import snapshot
 from dialback.domain.history import History, fit_history
@@ -297,7 +297,7 @@ class Queries:
     def _desk_item(self, i: Interaction) -> DeskItem:
         engine = self._runtime.engine
         settings = engine.queues[i.queue_id].settings
-        alert = engine.timers.get(TimerKey(TimerKind.ALERT_TIMEOUT, i.id))
+        alert = engine.timer_at(TimerKind.ALERT_TIMEOUT, i.id)
         ringing = any(s.type is SegmentType.CONTACTING for s in i.open.values())
         return DeskItem(
             i.id,

@@ -65,7 +65,8 @@ def _fields_of(cls: type) -> tuple[str, ...] | None:
     """The fields of a frozen slotted dataclass, else None. The standard library pickles those
     through ``dataclasses.fields()`` on every object, and both ways: two thirds of a snapshot's
     time with 100,000 callbacks waiting. We name the fields once per class instead."""
-    if not dataclasses.is_dataclass(cls) or "__slots__" not in cls.__dict__:
+    native = hasattr(cls, "__mypyc_attrs__")  # compiled by mypyc: no __slots__, same layout
+    if not dataclasses.is_dataclass(cls) or ("__slots__" not in cls.__dict__ and not native):
         return None
     if not cls.__dataclass_params__.frozen:  # type: ignore[attr-defined]
         return None  # plain slotted objects: pickle's own C code is fast
@@ -73,6 +74,11 @@ def _fields_of(cls: type) -> tuple[str, ...] | None:
 
 
 def _restore(cls: type, values: tuple[object, ...]) -> object:
+    if hasattr(cls, "__mypyc_attrs__"):
+        # Compiled by mypyc (issue 16): its frozen dataclasses refuse even object.__setattr__,
+        # so they are built again through their constructor (their __post_init__ checks pass:
+        # the values came from a valid object).
+        return cls(**dict(zip(_fields_of(cls) or (), values, strict=True)))
     made: object = object.__new__(cls)
     for name, value in zip(_fields_of(cls) or (), values, strict=True):
         object.__setattr__(made, name, value)

@@ -43,7 +43,8 @@ class Prediction:
 
 @dataclass
 class Checker:
-    """Listens to a ``Simulation``'s clock and predicts at each arrival."""
+    """Listens to a ``Simulation``'s driver (made with ``timeline=True, listen=True``) and
+    predicts at each arrival."""
 
     sim: Simulation
     runs: int = 40
@@ -59,11 +60,14 @@ class Checker:
     _history: dict[QueueId, tuple[float, History]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.sim.clock.listeners.append(self.react)
+        if self.sim.timeline is None or not self.sim.driver.listen:
+            raise ValueError("the checker needs Simulation(..., timeline=True, listen=True)")
+        self.sim.driver.listeners.append(self.react)
 
     def history(self, queue_id: QueueId, now: float) -> History:
         made = self._history.get(queue_id)
         if made is None or now - made[0] >= self.refit_seconds:
+            assert self.sim.timeline is not None
             conversations = list(self.sim.timeline.conversations.values())
             found = [o for c in conversations for o in observations(c, {})]
             made = (now, fit_history(found, conversations, queue_id, now=now))
@@ -81,17 +85,17 @@ class Checker:
         if isinstance(event, VoiceCallQueued):
             self._predict(event.call_id, event.queue_id, "call", now)
         elif isinstance(event, CallbackRequestedOnCall):
-            live = self.sim.clock.engine.interactions.get(event.callback_id)
+            live = self.sim.engine.interactions.get(event.callback_id)
             if live is not None:
                 self._predict(event.callback_id, live.queue_id, "callback", now)
 
     def _predict(
         self, interaction: InteractionId, queue_id: QueueId, kind: str, now: float
     ) -> None:
-        live = self.sim.clock.engine.interactions.get(interaction)
+        live = self.sim.engine.interactions.get(interaction)
         if live is None or live.state is not State.WAITING:
             return  # an idle agent took it at once: nothing to predict
-        snap = snapshot(self.sim.clock.engine, queue_id, now)
+        snap = snapshot(self.sim.engine, queue_id, now)
         history = self.history(queue_id, now)
         started, cpu = time.perf_counter(), time.process_time()
         found = forecast(snap, history, phantom=None, runs=self.runs, seed=self.seed)
@@ -160,7 +164,7 @@ def check(
     workload: Workload, *, seed: int | None = None, runs: int = 40, forecast_seed: int = 0
 ) -> tuple[Checker, dict[str, Any]]:
     """Run ``workload`` with a checker; returns it and the summary per kind and overall."""
-    sim = Simulation(workload, workload.seed if seed is None else seed)
+    sim = Simulation(workload, workload.seed if seed is None else seed, timeline=True, listen=True)
     checker = Checker(sim, runs=runs, seed=forecast_seed)
     sim.run()
     checker.settle()

@@ -7,11 +7,14 @@ walks their type hints, so a new event needs no code here.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import enum
 import functools
+import sys
 import types
 import typing
+from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from dialback.domain.events import Event
@@ -45,7 +48,30 @@ def decode_event(kind: str, payload: dict[str, Any]) -> Event:
 
 @functools.cache
 def _hints(cls: type[Any]) -> dict[str, Any]:
-    return get_type_hints(cls)
+    hints = get_type_hints(cls)
+    module = sys.modules.get(cls.__module__)
+    if module is not None and not (getattr(module, "__file__", "") or "").endswith(".py"):
+        return _source_hints(cls, hints)  # compiled with mypyc (issue 16)
+    return hints
+
+
+def _source_hints(cls: type[Any], erased: dict[str, Any]) -> dict[str, Any]:
+    """The field types of a class compiled by mypyc, which keeps only erased ones at run time
+    (``tuple`` for ``tuple[str, ...]``, ``type`` for ``X | None``): read from its module's
+    source, evaluated in the compiled module's namespace (so its enums are the ones in use)."""
+    module = sys.modules[cls.__module__]
+    package = sys.modules[cls.__module__.rpartition(".")[0]]
+    source = Path(package.__path__[0]) / (cls.__module__.rpartition(".")[2] + ".py")
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
+            found = {
+                item.target.id: eval(ast.unparse(item.annotation), vars(module))
+                for item in node.body
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+            }
+            return {name: found.get(name, hint) for name, hint in erased.items()}
+    return erased
 
 
 def from_json(tp: Any, value: Any) -> Any:

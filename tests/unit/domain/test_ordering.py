@@ -67,8 +67,11 @@ def test_r_o_1_heap_pops_in_key_order_whatever_is_removed(
         assert not heap.remove(i)
     assert len(heap) == len(keys) - len(removed)
     popped = []
-    while (item := heap.pop()) is not None:
-        popped.append(item)
+    while (first := heap.first()) is not None:
+        assert heap.peek() == (first, keys[first])
+        assert heap.pop() == first
+        popped.append(first)
+    assert heap.peek() is None and heap.pop() is None
     expected = sorted((k for k in keys if k not in removed), key=keys.__getitem__)
     assert popped == expected
 

@@ -124,6 +124,9 @@ def _import_violations(node: ast.stmt) -> list[str]:
         return [p for a in node.names if (p := _import_problem(a.name))]
     if isinstance(node, ast.ImportFrom):
         module = _absolute(node)
+        if module == "mypy_extensions":  # mypyc's class attributes, read only by the compiler
+            names = [a.name for a in node.names]
+            return [f"imports mypy_extensions.{n}" for n in names if n != "mypyc_attr"]
         if module == "dialback":  # ``from dialback import domain`` names a package
             return [p for a in node.names if (p := _import_problem(f"dialback.{a.name}"))]
         if problem := _import_problem(module):

@@ -77,9 +77,10 @@ def replay(engine: Engine, history: list[tuple[float, Event]]) -> list[list[Effe
 
 
 def simulated_history(seed: int) -> list[tuple[float, Event]]:
-    record: list[tuple[float, Event]] = []
-    Simulation(load_workload(WORKLOAD), seed, record=record).run()
-    return record
+    sim = Simulation(load_workload(WORKLOAD), seed, record=True)
+    sim.run()
+    assert sim.record is not None
+    return [(at, event) for at, event, _ in sim.record]
 
 
 @pytest.mark.parametrize("seed", [4, 11])
