@@ -12,6 +12,7 @@ log was pruned, rather than guess).
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import hashlib
 import io
@@ -23,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import dialback.domain
@@ -34,7 +35,7 @@ from dialback.store.snapshots import Guard, SnapshotStore
 
 log = logging.getLogger("dialback.snapshots")
 
-PICKLE_VERSION = 2  # bump when what is pickled changes shape (today: (engine, last_now))
+PICKLE_VERSION = 3  # bump when what is pickled changes shape (today: (engine, last_now))
 
 
 class SnapshotUnusable(DialbackError):
@@ -96,13 +97,58 @@ def _values_of(cls: type) -> Callable[[object], tuple[object, ...]] | None:
     return operator.attrgetter(*names)  # a tuple, in C
 
 
+@functools.cache
+def _kind(cls: type) -> str | None:
+    """How a domain object's attributes are read (issue 16): ``native`` (compiled by mypyc),
+    ``python`` (the pure build's own classes), None for what pickle's own ways handle (values
+    of other packages, enums, frozen dataclasses: ``_restore``)."""
+    if not cls.__module__.startswith("dialback.") or issubclass(cls, enum.Enum | BaseException):
+        return None
+    return "native" if hasattr(cls, "__mypyc_attrs__") else "python"
+
+
+@functools.cache
+def _slot_names(cls: type) -> tuple[str, ...]:
+    names: list[str] = []
+    for klass in cls.__mro__:
+        declared = klass.__dict__.get("__slots__", ())
+        names.extend([declared] if isinstance(declared, str) else declared)
+    return tuple(n for n in names if n not in ("__dict__", "__weakref__"))
+
+
+def _attributes(obj: object, kind: str) -> dict[str, object]:
+    if kind == "native":
+        return cast(dict[str, object], obj.__getstate__())
+    state = dict(getattr(obj, "__dict__", {}))
+    cls: type = type(obj)
+    for name in _slot_names(cls):
+        if hasattr(obj, name):
+            state[name] = getattr(obj, name)
+    return state
+
+
+def _restore_attributes(cls: type, state: dict[str, object]) -> object:
+    """An object of ``cls`` with ``state``'s attributes, whichever build loads it: the compiled
+    classes' ``__new__`` runs no ``__init__`` that needs arguments (``mypyc_attr(serializable)``
+    or an ``__init__`` without any), the pure ones' is ``object.__new__``."""
+    made: object = cls.__new__(cls)  # type: ignore[call-overload]
+    for name, value in state.items():
+        setattr(made, name, value)
+    return made
+
+
 class _Pickler(pickle.Pickler):
     def reducer_override(self, obj: object) -> Any:
         cls: type = type(obj)
         values = _values_of(cls)
-        if values is None:
+        if values is not None:
+            return _restore, (cls, values(obj))
+        kind = _kind(cls)
+        if kind is None:
             return NotImplemented
-        return _restore, (cls, values(obj))
+        # One form for both builds (mypyc's own pickling and CPython's for slotted objects
+        # differ, and neither loads the other's): a node may run either (docs/decisions.md).
+        return _restore_attributes, (cls, _attributes(obj, kind))
 
 
 def load(state: bytes) -> tuple[Engine, float]:

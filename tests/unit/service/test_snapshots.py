@@ -5,7 +5,10 @@ snapshot taken and restored at random steps)."""
 from __future__ import annotations
 
 import enum
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -127,5 +130,63 @@ test_snapshots_in_the_engine_machine = SnapshotMachine.TestCase
 
 
 def test_the_format_names_the_domain_code() -> None:
-    assert snapshot_format().startswith("pickle-2-")
+    assert snapshot_format().startswith("pickle-3-")
     assert snapshot_format() == snapshot_format()
+
+
+# A snapshot written by one build of the hot path loads in the other (issue 16): nodes of one
+# cluster may run either, and a compiled build goes pure when a source changes under it.
+CROSS = """
+import random, sys
+from pathlib import Path
+from dialback.domain.engine import Engine
+from dialback.service.snapshots import dump, load
+from tests.unit.service.test_snapshots import canonical, replay, simulated_history
+import dialback.domain.core as core
+compiled = not core.__file__.endswith(".py")
+history = simulated_history(4)
+head = Engine(rng=random.Random(4))
+replay(head, history[: len(history) // 2])
+path = Path(sys.argv[2])
+if sys.argv[1] == "dump":
+    path.write_bytes(dump(head, history[len(history) // 2 - 1][0]))
+else:
+    restored, _ = load(path.read_bytes())
+    assert canonical(restored) == canonical(head)
+    replay(restored, history[len(history) // 2 :])
+print("compiled" if compiled else "pure")
+"""
+
+
+def _native_build() -> bool:
+    env = {k: v for k, v in os.environ.items() if k != "DIALBACK_PURE"}
+    probe = "import dialback.domain.core as c; print(not c.__file__.endswith('.py'))"
+    found = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    return found.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize(("writer", "reader"), [("compiled", "pure"), ("pure", "compiled")])
+def test_a_snapshot_of_one_build_loads_in_the_other(
+    writer: str, reader: str, tmp_path: Path
+) -> None:
+    if not _native_build():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI: no compiled build (scripts/native.py build) to load snapshots into")
+        pytest.skip("SKIPPED LOUDLY: no compiled build here (python scripts/native.py build)")
+    root = Path(__file__).parents[3]
+    base = {k: v for k, v in os.environ.items() if k != "DIALBACK_PURE"}
+    envs = {"compiled": base, "pure": base | {"DIALBACK_PURE": "1"}}
+    state = tmp_path / "snapshot.bin"
+    for step, build in (("dump", writer), ("load", reader)):
+        ran = subprocess.run(
+            [sys.executable, "-c", CROSS, step, str(state)],
+            env=envs[build],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert ran.returncode == 0, ran.stderr[-3000:]
+        assert ran.stdout.strip() == build
