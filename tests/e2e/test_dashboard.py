@@ -7,8 +7,10 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from dialback.web import views
+
 from ..integration.conftest import ok
-from .conftest import Pages, Server, screenshot
+from .conftest import Pages, Server, now, screenshot, wait_for
 
 # Every state a row shows, as the page saw it: recorded in the page on each DOM change, so a
 # short state between two polls is not missed.
@@ -51,6 +53,9 @@ def test_r_cf_4_supervisor_watches_a_customer_first_callback_reach_an_agent_live
     expect(row).to_contain_text("Noor Haddad")
     section = page.locator(f'section[data-queue="{queue}"]')
     expect(section.locator(".decisions")).to_contain_text("No agent on queue")
+    ewt = section.locator("[data-ewt]")  # issue 18 item 5: nobody on queue, nobody answers
+    expect(ewt).to_have_attribute("data-beyond", "", timeout=20_000)
+    expect(ewt).to_contain_text("over 6:00:00")
 
     server.status(agent, "IDLE")  # pacing dials; the carrier answers with a live voice
     expect(row).to_have_attribute("data-state", "converted", timeout=20_000)
@@ -66,6 +71,23 @@ def test_r_cf_4_supervisor_watches_a_customer_first_callback_reach_an_agent_live
     expect(row).to_have_attribute("data-state", "with agent")
     expect(row).to_contain_text("Grace")
     expect(section.locator(f'[data-agent="{agent}"]')).to_contain_text("Interacting")
+
+    # Issue 18 item 5: the queue's EWT (BEST's median) with its 80% interval. Now one agent
+    # is busy with a call that just began and nobody waits: a new caller waits for the rest of
+    # that handle time (prior: exponential, mean 300 s). The tile shows a cached estimate (up
+    # to EWT_FRESH_SECONDS old), so wait for one made since the agent took the call.
+    busy_since = now()
+
+    def estimated() -> list[Any] | None:
+        found: list[Any] = ewt.evaluate(
+            "e => [+e.dataset.at, +e.dataset.seconds, +e.dataset.low, +e.dataset.high,"
+            " e.textContent]"
+        )
+        return found if found[0] >= busy_since else None
+
+    _at, median, low, high, shown = wait_for(estimated, what="an estimate made with the agent busy")
+    assert 0 < median < 3600 and low <= median <= high < 4 * 3600, (median, low, high)
+    assert views.seconds(median) in shown and "80%" in shown, shown
 
     states = seen(page)
     order = ["waiting", "dialing", "converted", "with agent"]

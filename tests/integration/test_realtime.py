@@ -3,7 +3,9 @@ and the callback offer advice."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dialback.api.genesys import iso
 
@@ -143,5 +145,71 @@ def test_callback_offer_advice_says_no_when_it_cannot_be_honoured_before_closing
     closing = iso(service.runtime.clock() + 30)
     no = ok(c.get(url, params={"minEstimatedWaitSeconds": 10, "closesAt": closing}))
     assert no["offer"] is False and no["reasons"] == ["not_before_closing"]
-    short = ok(c.get(url, params={"minEstimatedWaitSeconds": 100_000}))
+    short = ok(c.get(url, params={"minEstimatedWaitSeconds": 86_400}))
     assert short["offer"] is False and "wait_below_threshold" in short["reasons"]
+
+
+def _closing_within_two_minutes(now: float) -> tuple[str, str, dict[str, Any]]:
+    """A zone, its local weekday name and an ``openingHours`` that opened at local midnight
+    today and closes at the next whole minute at least a minute away. Of UTC and UTC+12 one
+    is at least 12 h from midnight, so the day's hours never cross it."""
+    days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    for zone in ("UTC", "Etc/GMT-12"):
+        local = datetime.fromtimestamp(now, ZoneInfo(zone))
+        end = (local + timedelta(minutes=2)).replace(second=0, microsecond=0)
+        if end.date() == local.date():
+            day = days[local.weekday()]
+            return (
+                zone,
+                end.astimezone(UTC).isoformat(),
+                {day: {"start": "00:00", "end": f"{end:%H:%M}"}},
+            )
+    raise AssertionError("unreachable: two zones 12 h apart")
+
+
+def test_issue_18_callback_offer_follows_the_queue_s_stored_rule(service: Service) -> None:
+    """Issue 18 item 4: the rule is the queue's ``callbackOffer`` setting; a request parameter
+    overrides the threshold for one question."""
+    queue, _agent, _calls = _queue_with_a_line(service)
+    c = service.admin
+    url = f"/api/v2/routing/queues/{queue}/callbackoffer"
+
+    def store(**rule: Any) -> None:
+        ok(c.put(f"/api/v2/routing/queues/{queue}", json={"callbackOffer": rule}))
+
+    store(minEstimatedWaitSeconds=10)
+    yes = ok(c.get(url))
+    assert (yes["offer"], yes["reasons"], yes["minEstimatedWaitSeconds"]) == (True, [], 10)
+    assert yes["closesAt"] is None  # the default hours never close
+    store(minEstimatedWaitSeconds=86_400)
+    high = ok(c.get(url))
+    assert (high["offer"], high["reasons"]) == (False, ["wait_below_threshold"])
+    assert ok(c.get(url, params={"minEstimatedWaitSeconds": 10}))["offer"] is True  # override
+    store(minEstimatedWaitSeconds=10, enabled=False)
+    assert ok(c.get(url))["reasons"] == ["offer_disabled"]
+
+    zone, closing, today = _closing_within_two_minutes(service.runtime.clock())
+    store(enabled=True, timeZone=zone, openingHours=today)
+    soon = ok(c.get(url))
+    assert (soon["offer"], soon["reasons"]) == (False, ["not_before_closing"])
+    assert datetime.fromisoformat(
+        soon["closesAt"].replace("Z", "+00:00")
+    ) == datetime.fromisoformat(closing)
+    days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    store(openingHours=dict.fromkeys(days, False))
+    shut = ok(c.get(url))
+    assert (shut["offer"], shut["closesAt"]) == (False, None)
+    assert "queue_closed" in shut["reasons"]
+    reopened = ok(c.get(url, params={"closesAt": iso(service.runtime.clock() + 86_400)}))
+    assert reopened["offer"] is True  # closesAt overrides the stored hours
+
+    r = c.put(f"/api/v2/routing/queues/{queue}", json={"callbackOffer": {"timeZone": "Mars/Base"}})
+    assert (r.status_code, r.json()["code"], r.json()["field"]) == (
+        422,
+        "invalid_choice",
+        "callbackOffer.timeZone",
+    )
+    r = c.get(url, params={"minEstimatedWaitSeconds": -1})
+    assert (r.status_code, r.json()["code"]) == (422, "value_out_of_range")
+    shown = ok(c.get(f"/api/v2/routing/queues/{queue}"))["callbackOffer"]
+    assert (shown["minEstimatedWaitSeconds"], shown["timeZone"]) == (10, zone)

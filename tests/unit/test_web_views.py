@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dialback.domain.ewt import Formula
 from dialback.domain.model import (
     AgentId,
     ConversationId,
@@ -11,8 +12,11 @@ from dialback.domain.model import (
     MediaType,
     State,
 )
+from dialback.service.estimates import Estimate
 from dialback.service.queries import QueuedInteraction
+from dialback.sim.ewt import Spread
 from dialback.web import views
+from dialback.web.pages import fragment
 
 
 @pytest.mark.parametrize(
@@ -111,3 +115,42 @@ def test_rows_say_the_state_a_supervisor_reads(
     assert views.row_state(row) == state
     assert views.row_kind(row) == kind
     assert views.cancellable(row) is cancellable
+
+
+def _estimate(best: Spread | None) -> Estimate:
+    return Estimate(best, {Formula.SIMPLE: 600.0}, at=1_700_000_000.0, runs=64)
+
+
+@pytest.mark.parametrize(
+    ("estimate", "says", "data"),
+    [
+        pytest.param(
+            _estimate(Spread(125.4, 40.0, 3725.0, 1.0, 64)),
+            ["2:05", "80%: 0:40\u20131:02:05"],
+            {"data-seconds": "125", "data-low": "40", "data-high": "3725"},
+            id="best-with-interval",
+        ),
+        pytest.param(None, ["estimating…"], {}, id="first-forecast-running"),
+        pytest.param(
+            _estimate(Spread(6 * 3600.0, 6 * 3600.0, 6 * 3600.0, 1.0, 64)),
+            ["over 6:00:00", "no agent in sight"],
+            {"data-beyond": ""},
+            id="beyond-the-horizon",
+        ),
+        pytest.param(_estimate(None), ["—"], {}, id="nobody-answered-in-the-runs"),
+        pytest.param(_estimate(Spread(0.0, 0.0, 0.0, 1.0, 0)), ["—"], {}, id="no-samples"),
+    ],
+)
+def test_issue_18_the_dashboard_tile_shows_best_with_its_80_percent_interval(
+    estimate: Estimate | None, says: list[str], data: dict[str, str]
+) -> None:
+    """Issue 18 item 5: each queue's EWT (BEST's median) and its 80% interval."""
+    html = fragment("_ewt.html", ewt=views.wait_shown(estimate))
+    tile = html.split(">", 1)[0]
+    assert "Estimated wait" in html
+    for text in says:
+        assert text in html
+    for name, value in data.items():
+        assert (f'{name}="{value}"' if value else name) in tile
+    if "data-seconds" not in data:
+        assert "data-seconds" not in tile and "80%" not in html

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 
@@ -25,9 +26,11 @@ from dialback.domain.errors import (
     InvalidType,
     MissingField,
     UnknownInteraction,
+    ValueOutOfRange,
 )
 from dialback.domain.ewt import Formula
 from dialback.domain.model import AgentId, InteractionId, MediaType, QueueId, RoutingStatus
+from dialback.domain.windows import closes_at
 from dialback.service.estimates import Estimate, WaitEstimates
 from dialback.service.queries import QueueView
 
@@ -133,15 +136,31 @@ async def callback_offer(
     request: Request,
     queue_id: str,
     who: Auth,
-    minEstimatedWaitSeconds: float = 300.0,
+    minEstimatedWaitSeconds: float | None = None,
     closesAt: str | None = None,
 ) -> dict[str, Any]:
-    """(ext) Whether an IVR should offer a callback now: yes when a new caller's EWT is over
-    ``minEstimatedWaitSeconds`` and a callback requested now is expected to reach an agent
-    (its interval's high end) before ``closesAt`` (ISO-8601; none: the queue does not close)."""
+    """(ext) Whether an IVR should offer a callback now, by the queue's stored rule
+    (``callbackOffer``): yes when the rule is enabled, a new caller's EWT is over its
+    ``minEstimatedWaitSeconds`` and a callback requested now is expected to reach an agent (its
+    interval's high end) before the queue closes (the end of today's ``openingHours`` in its
+    ``timeZone``). ``minEstimatedWaitSeconds`` and ``closesAt`` (ISO-8601) given here override
+    the stored threshold and closing time for this one question."""
     who.require(Role.SUPERVISOR, Role.AGENT)
     queue = QueueId(queue_id)
-    closes = parse_time(closesAt, "closesAt") if closesAt is not None else None
+    rule = queries(request).queue_settings(queue).callback_offer
+    threshold = rule.min_wait_seconds
+    if minEstimatedWaitSeconds is not None:
+        if not 0 <= minEstimatedWaitSeconds <= 86_400:
+            raise ValueOutOfRange(
+                "a number of seconds in 0..86400", field="minEstimatedWaitSeconds"
+            )
+        threshold = minEstimatedWaitSeconds
+    now = request.app.state.runtime.clock()
+    closes: float | None
+    if closesAt is not None:
+        closes = parse_time(closesAt, "closesAt")
+    else:
+        closes = closes_at(rule.hours, ZoneInfo(rule.time_zone), now)
     caller = await estimates(request).new_caller(queue)
     callback = await estimates(request).new_callback(queue)
     wait = caller.best.median if caller.best and caller.best.samples else None
@@ -149,7 +168,11 @@ async def callback_offer(
         wait = caller.simple.get(Formula.ABANDON)
     expected = callback.best if callback.best and callback.best.samples else None
     reasons = []
-    if wait is None or wait <= minEstimatedWaitSeconds:
+    if not rule.enabled:
+        reasons.append("offer_disabled")
+    if closes is None:
+        reasons.append("queue_closed")
+    if wait is None or wait <= threshold:
         reasons.append("wait_below_threshold")
     if expected is None:
         reasons.append("no_expected_callback_time")
@@ -159,6 +182,8 @@ async def callback_offer(
         "offer": not reasons,
         "reasons": reasons,
         "estimatedWaitTimeSeconds": _seconds(wait),
+        "minEstimatedWaitSeconds": threshold,
+        "closesAt": iso(closes) if closes is not None and math.isfinite(closes) else None,
     }
     if expected is not None:
         body["expectedCallbackTime"] = iso(callback.at + expected.median)

@@ -167,7 +167,9 @@ def _minutes(value: object, field_: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def _day(value: object, field_: str) -> tuple[int, int] | None:
+def day_hours(value: object, field_: str) -> tuple[int, int] | None:
+    """One day's hours from ``{"start": "HH:MM", "end": "HH:MM"}`` (minutes since local
+    midnight), or None for ``false`` (closed). Raises ``InvalidType`` naming ``field_``."""
     if value is False:
         return None
     if not isinstance(value, dict) or set(value) != {"start", "end"}:
@@ -190,7 +192,7 @@ def read_window(r: Reader, cur: CallingWindow) -> CallingWindow:
     for i, name in enumerate(DAYS):
         raw = d.get(name)
         if raw is not None:
-            days[i] = _day(raw, f"compliance.callingWindow.days.{name}")
+            days[i] = day_hours(raw, f"compliance.callingWindow.days.{name}")
     d.done()
     holidays = _strings(r.get("holidays"), "compliance.callingWindow.holidays")
     return CallingWindow(

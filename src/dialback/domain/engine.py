@@ -341,6 +341,8 @@ class Engine(Core):
             dial_guard.check_zone(
                 self, window.fallback_time_zone, "compliance.callingWindow.fallbackTimeZone"
             )
+        # issue 18: the callback offer's opening hours are in this zone
+        dial_guard.check_zone(self, settings.callback_offer.time_zone, "callbackOffer.timeZone")
         queue = self.queues.get(queue_id)
         if queue is None:
             self.queues[queue_id] = QueueState(queue_id, settings)

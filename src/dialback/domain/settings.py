@@ -14,10 +14,12 @@ from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 from dialback.domain.compliance import (
+    DAYS,
     BudgetSettings,
     ComplianceSettings,
     budget_to_json,
     compliance_to_json,
+    day_hours,
     read_budget,
     read_compliance,
 )
@@ -78,6 +80,8 @@ E = TypeVar("E", bound=enum.Enum)
 
 CB = "mediaSettings.callback"
 AOR = "agentOwnedRouting"
+OFFER = "callbackOffer"
+ALL_DAY = (0, 24 * 60)
 
 # attribute -> (JSON path, lowest, highest). Checked on construction, whoever constructs.
 RANGES: dict[str, tuple[str, float, float]] = {
@@ -92,6 +96,7 @@ RANGES: dict[str, tuple[str, float, float]] = {
     "max_owned_callback_delay_hours": (f"{AOR}.maxOwnedCallbackDelayHours", 1, 720),
     "max_owned_callback_hours": (f"{AOR}.maxOwnedCallbackHours", 1, 168),
     "max_agent_callback_priority": ("maxAgentCallbackPriority", 0, MAX_PRIORITY),
+    "min_wait_seconds": (f"{OFFER}.minEstimatedWaitSeconds", 0, 86_400),
 }
 
 
@@ -170,6 +175,37 @@ class AgentOwnedRouting:
 
 
 @dataclass(frozen=True, slots=True)
+class CallbackOffer:
+    """``callbackOffer`` of a queue (ext, issue 18): the rule an IVR asks about through
+    ``GET /api/v2/routing/queues/{id}/callbackoffer``. Offer a callback when it is ``enabled``,
+    a new caller's estimated wait is over ``min_wait_seconds`` (0..86400) and a callback
+    requested now is expected to reach an agent before the queue closes. ``hours`` are the
+    queue's opening hours per weekday (Monday first; minutes since local midnight in
+    ``time_zone``, None for a closed day); the default, every day 00:00-24:00, never closes.
+    Raises ``ValueOutOfRange`` for a threshold out of range or an empty or reversed day."""
+
+    enabled: bool = True
+    min_wait_seconds: float = 300.0
+    hours: tuple[tuple[int, int] | None, ...] = (ALL_DAY,) * 7
+    time_zone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        _check_ranges(self)
+        if len(self.hours) != 7:
+            raise ValueOutOfRange("seven days, Monday first", field=f"{OFFER}.openingHours")
+        for name, hours in zip(DAYS, self.hours, strict=True):
+            if hours is not None and not 0 <= hours[0] < hours[1] <= 24 * 60:
+                raise ValueOutOfRange(
+                    "start must be before end", field=f"{OFFER}.openingHours.{name}"
+                )
+
+    @property
+    def always_open(self) -> bool:
+        """Whether the hours never close (every day 00:00-24:00): no zone is needed."""
+        return all(hours == ALL_DAY for hours in self.hours)
+
+
+@dataclass(frozen=True, slots=True)
 class QueueSettings:
     """Every setting of a queue that dialback uses. Construction validates, whoever
     constructs: the parts check their ranges, and R-Q-2 conflicts raise
@@ -189,6 +225,7 @@ class QueueSettings:
     # supervisors and admins (so an agent cannot jump its own callbacks up the queue)
     max_agent_callback_priority: int = 0
     compliance: ComplianceSettings = field(default_factory=ComplianceSettings)  # ext, issue 14
+    callback_offer: CallbackOffer = field(default_factory=CallbackOffer)  # ext, issue 18
 
     def __post_init__(self) -> None:
         _check_ranges(self)
@@ -432,6 +469,24 @@ def _read_campaigns(r: _Reader, cur: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _read_offer(r: _Reader, cur: CallbackOffer) -> CallbackOffer:
+    """``callbackOffer`` (ext): absent fields keep ``cur``, and so do absent days of
+    ``openingHours``."""
+    hours = list(cur.hours)
+    h = r.child("openingHours")
+    for i, name in enumerate(DAYS):
+        raw = h.get(name)
+        if raw is not None:
+            hours[i] = day_hours(raw, f"{OFFER}.openingHours.{name}")
+    h.done()
+    return CallbackOffer(
+        enabled=r.boolean("enabled", cur.enabled),
+        min_wait_seconds=r.number("minEstimatedWaitSeconds", cur.min_wait_seconds),
+        hours=tuple(hours),
+        time_zone=r.text("timeZone", cur.time_zone) or cur.time_zone,
+    )
+
+
 def _written_paths(body: Mapping[str, Any], prefix: str = "") -> frozenset[str]:
     paths: set[str] = set()
     for key, value in body.items():
@@ -459,6 +514,9 @@ def update_queue(current: QueueSettings, body: object) -> QueueSettings:
     comp = r.child("compliance")
     compliance = read_compliance(comp, current.compliance)
     comp.done()
+    off = r.child("callbackOffer")
+    offer = _read_offer(off, current.callback_offer)
+    off.done()
     fields_ = {
         "name": r.text("name", current.name) or "",
         "callback": callback,
@@ -474,6 +532,7 @@ def update_queue(current: QueueSettings, body: object) -> QueueSettings:
             "maxAgentCallbackPriority", current.max_agent_callback_priority
         ),
         "compliance": compliance,
+        "callback_offer": offer,
     }
     r.done()
     try:
@@ -540,6 +599,7 @@ def queue_to_json(s: QueueSettings) -> dict[str, Any]:
         "previewCampaignIds": list(s.preview_campaign_ids),
         "maxAgentCallbackPriority": s.max_agent_callback_priority,
         "compliance": compliance_to_json(s.compliance),
+        "callbackOffer": offer_to_json(s.callback_offer),
     }
     if s.calling_party_number:
         body["callingPartyNumber"] = s.calling_party_number
@@ -548,3 +608,20 @@ def queue_to_json(s: QueueSettings) -> dict[str, Any]:
     if scripts:
         body["defaultScripts"] = scripts
     return body
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def offer_to_json(o: CallbackOffer) -> dict[str, Any]:
+    """The ``callbackOffer`` object of ``o``; ``_read_offer`` of it gives ``o`` back."""
+    return {
+        "enabled": o.enabled,
+        "minEstimatedWaitSeconds": o.min_wait_seconds,
+        "openingHours": {
+            name: False if h is None else {"start": _hhmm(h[0]), "end": _hhmm(h[1])}
+            for name, h in zip(DAYS, o.hours, strict=True)
+        },
+        "timeZone": o.time_zone,
+    }

@@ -7,6 +7,7 @@ with them (``datetime`` is allowed in the domain, ``zoneinfo`` is not, since it 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -100,3 +101,33 @@ def next_open(window: CallingWindow, zones: Sequence[tzinfo], at: float) -> floa
             if is_open(window, zones, candidate):
                 return candidate
     return None
+
+
+def closes_at(hours: Sequence[tuple[int, int] | None], zone: tzinfo, at: float) -> float | None:
+    """Issue 18 (the callback offer): when a queue open at ``at`` (epoch seconds) next closes,
+    given its weekly ``hours`` (Monday first; minutes since local midnight in ``zone``, None for
+    a closed day). None if it is closed at ``at``; ``math.inf`` if it never closes (a day open
+    until 24:00 runs on into a next day that opens at 00:00, for a week at most).
+
+    >>> from datetime import timezone
+    >>> week = ((9 * 60, 17 * 60),) * 5 + (None, None)
+    >>> at = datetime(2026, 1, 5, 16, 0, tzinfo=timezone.utc).timestamp()  # Monday 16:00
+    >>> closes_at(week, timezone.utc, at) - at
+    3600.0
+    >>> closes_at(week, timezone.utc, at + 2 * 3600) is None
+    True
+    """
+    local = datetime.fromtimestamp(at, zone)
+    day = local.date()
+    today = hours[day.weekday()]
+    minute = local.hour * 60 + local.minute + local.second / 60
+    if today is None or not today[0] <= minute < today[1]:
+        return None
+    end = today[1]
+    for _ in range(8):
+        following = hours[(day + timedelta(days=1)).weekday()]
+        if end < 24 * 60 or following is None or following[0] != 0:
+            midnight = datetime.combine(day, time(0), tzinfo=zone)
+            return (midnight + timedelta(minutes=end)).timestamp()
+        day, end = day + timedelta(days=1), following[1]
+    return math.inf

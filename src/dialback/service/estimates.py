@@ -20,7 +20,10 @@ from dialback.domain.ewt import Formula, QueueSnapshot, simple_estimates
 from dialback.domain.history import History
 from dialback.domain.model import InteractionId, QueueId
 from dialback.service.queries import Queries
-from dialback.sim.ewt import NEW_CALLBACK, NEW_CALLER, Forecast, Spread, forecast
+from dialback.sim.ewt import HORIZON, NEW_CALLBACK, NEW_CALLER, Forecast, Spread, forecast
+
+HORIZON_SECONDS = HORIZON
+"""How far a forecast looks ahead: a wait of this length means no run saw an answer before."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,15 +102,40 @@ class WaitEstimates:
         age = self.clock() - cached.made if cached else None
         if cached is None or age is None or age > self.stale_seconds:
             return await self._compute(queue_id, phantom)
-        if age > self.fresh_seconds and key not in self._refreshing:
-            self._refreshing.add(key)
-            if self.spawn is not None:
-                self.spawn(self._refresh(key))  # ended with the runtime
-            else:
-                task = asyncio.get_running_loop().create_task(self._refresh(key))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+        if age > self.fresh_seconds:
+            self._start_refresh(key)
         return cached
+
+    def _start_refresh(self, key: tuple[QueueId, InteractionId]) -> None:
+        """A forecast for ``key`` in the background, unless one is already running."""
+        if key in self._refreshing:
+            return
+        self._refreshing.add(key)
+        if self.spawn is not None:
+            self.spawn(self._refresh(key))  # ended with the runtime
+        else:
+            task = asyncio.get_running_loop().create_task(self._refresh(key))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def cached_new_caller(self, queue_id: QueueId, fresh_seconds: float) -> Estimate | None:
+        """A new caller's estimate as cached, at once: never waits for runs (the dashboard's
+        read, issue 18 item 5). Starts a background forecast when the cached one is missing or
+        older than ``fresh_seconds``; None while there is none, or only one older than
+        ``stale_seconds``. Must be called on the event loop."""
+        key = (queue_id, NEW_CALLER)
+        cached = self._cache.get(key)
+        age = None if cached is None else self.clock() - cached.made
+        if age is None or age > fresh_seconds:
+            self._start_refresh(key)
+        if cached is None or age is None or age > self.stale_seconds:
+            return None
+        return Estimate(
+            cached.forecast.waits.get(NEW_CALLER),
+            simple_estimates(cached.snap, cached.history),
+            cached.made,
+            cached.forecast.runs,
+        )
 
     async def new_caller(self, queue_id: QueueId) -> Estimate:
         """A caller entering the queue now."""

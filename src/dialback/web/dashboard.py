@@ -12,6 +12,7 @@ from fastapi import Request
 
 from dialback.api.auth import Role
 from dialback.api.common import queries
+from dialback.api.realtime import estimates
 from dialback.domain.model import QueueId, RoutingStatus, State
 from dialback.service.queries import QueueSnapshot
 from dialback.web import views
@@ -20,6 +21,9 @@ from dialback.web.session import Session
 
 Fragment = Callable[..., str]
 DECISIONS_SHOWN = 6
+EWT_FRESH_SECONDS = 15.0
+"""How old a queue's cached estimated wait may be before the dashboard asks for a new one (in
+the background: the page never waits for the forward simulation's runs)."""
 
 
 def _figures_cache(request: Request) -> FiguresCache:
@@ -85,8 +89,10 @@ async def dashboard_sections(
     day, figures = await _figures_cache(request).get(request, session.principal, version)
     queue_ids = q.queue_ids()
     found = {"layout": fragment("_layout.html", **layout_context(request, session, None))}
+    ewt = estimates(request)
     for queue_id in queue_ids:
         context = queue_context(request, queue_id, session)
+        context["ewt"] = views.wait_shown(ewt.cached_new_caller(queue_id, EWT_FRESH_SECONDS))
         found[f"queue-{queue_id}"] = fragment("_queue.html", **context)
         found[f"figures-{queue_id}"] = fragment(
             "_figures.html", **figures_context(queue_id, context["snapshot"], day, figures)

@@ -17,6 +17,7 @@ from typing import Any
 from dialback.domain.settings import (
     AOR,
     CB,
+    OFFER,
     RANGES,
     CallbackMode,
     DeliveryMode,
@@ -248,6 +249,21 @@ SECTIONS: tuple[Section, ...] = (
                 "Preview campaigns using this queue (dialback)",
                 Kind.LIST,
                 "Comma-separated ids. Unsupported with Customer First.",
+            ),
+        ),
+    ),
+    Section(
+        "Callback offer (dialback)",
+        "What an IVR asking GET .../callbackoffer is told: offer a callback when the estimated "
+        "wait is over the threshold and a callback requested now can reach an agent before the "
+        "queue closes (opening hours and their time zone are set through the API).",
+        (
+            Field(f"{OFFER}.enabled", "Offer callbacks", Kind.BOOLEAN),
+            Field(
+                f"{OFFER}.minEstimatedWaitSeconds",
+                "Offer when the estimated wait is over",
+                Kind.NUMBER,
+                unit="s",
             ),
         ),
     ),

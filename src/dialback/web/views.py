@@ -4,11 +4,13 @@ views. Nothing here reads the service or changes anything."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 
 from markupsafe import Markup, escape
 
 from dialback.domain.model import MediaType, RoutingStatus, State
+from dialback.service.estimates import HORIZON_SECONDS, Estimate
 from dialback.service.queries import DeskItem, QueuedInteraction
 from dialback.web.figures import QueueFigures, Slot
 
@@ -174,3 +176,38 @@ def chart(figures: QueueFigures, day_start: float, now: float) -> Markup:
         f'<line class="now" x1="{now_x:.1f}" y1="0" x2="{now_x:.1f}" y2="{height - pad}"/>'
         f"{''.join(bars)}{ticks}</svg>"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class WaitShown:
+    """A queue's estimated wait as the dashboard shows it (issue 18 item 5): ``BEST``'s median
+    and its 80% interval in seconds, or why there is none (``pending``: the first forecast is
+    still running; ``beyond``: not within the forecast's horizon, e.g. nobody is on queue; else
+    no run saw a new caller answered before giving up)."""
+
+    median: float | None
+    low: float | None
+    high: float | None
+    at: float | None
+    pending: bool = False
+    beyond: bool = False
+
+    @property
+    def text(self) -> str:
+        return f"over {seconds(HORIZON_SECONDS)}" if self.beyond else seconds(self.median)
+
+    @property
+    def interval(self) -> str:
+        return f"{seconds(self.low)}\u2013{seconds(self.high)}"
+
+
+def wait_shown(estimate: Estimate | None) -> WaitShown:
+    """What the dashboard's estimated-wait tile shows for a cached estimate (None: pending)."""
+    if estimate is None:
+        return WaitShown(None, None, None, None, pending=True)
+    best = estimate.best
+    if best is None or not best.samples or not math.isfinite(best.high):
+        return WaitShown(None, None, None, estimate.at)
+    if best.median >= HORIZON_SECONDS:
+        return WaitShown(None, None, None, estimate.at, beyond=True)
+    return WaitShown(best.median, best.low, best.high, estimate.at)

@@ -22,6 +22,7 @@ from dialback.domain.errors import (
 from dialback.domain.settings import (
     AgentOwnedRouting,
     CallbackMode,
+    CallbackOffer,
     CallbackSettings,
     DeliveryMode,
     PacingTrigger,
@@ -112,6 +113,13 @@ RANGED = [
         168,
         True,
         lambda s: s.agent_owned_routing.max_owned_callback_hours,
+    ),
+    Ranged(  # ext, issue 18 item 4
+        "callbackOffer.minEstimatedWaitSeconds",
+        0,
+        86_400,
+        False,
+        lambda s: s.callback_offer.min_wait_seconds,
     ),
 ]
 
@@ -335,3 +343,99 @@ def test_r_q_3_scripts_customer_first_uses_call_script_agent_first_callback_scri
     assert agent_first.script_for(None) == "cb"
     assert customer_first.script_for(None) == "call"
     assert customer_first.script_for("own") == "own"
+
+
+# --- the callback offer rule (ext, issue 18 item 4) ---------------------------------------------
+OFFER = "callbackOffer"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+
+
+def test_issue_18_offer_rule_defaults_keep_the_old_endpoint_s_behaviour() -> None:
+    """Before the rule was stored, the endpoint offered above 300 s and never closed."""
+    rule = parse_queue({"name": "q"}).callback_offer
+    assert (rule.enabled, rule.min_wait_seconds, rule.time_zone) == (True, 300.0, "UTC")
+    assert rule.hours == ((0, 1440),) * 7 and rule.always_open
+    stored_before = queue_to_json(QueueSettings())
+    del stored_before["callbackOffer"]  # a queue stored before issue 18 item 4
+    assert parse_queue(stored_before).callback_offer == CallbackOffer()
+
+
+def test_issue_18_offer_rule_round_trips_and_an_update_keeps_what_it_omits() -> None:
+    body = {
+        OFFER: {
+            "enabled": False,
+            "minEstimatedWaitSeconds": 120.5,
+            "openingHours": {
+                **{d: {"start": "08:30", "end": "18:00"} for d in WEEKDAYS},
+                "saturday": {"start": "10:00", "end": "24:00"},
+                "sunday": False,
+            },
+            "timeZone": "Europe/London",
+        }
+    }
+    s = parse_queue(body)
+    rule = s.callback_offer
+    assert (rule.enabled, rule.min_wait_seconds, rule.time_zone) == (False, 120.5, "Europe/London")
+    assert rule.hours == ((510, 1080),) * 5 + ((600, 1440), None)
+    assert not rule.always_open
+    assert parse_queue(queue_to_json(s)) == s
+    assert queue_to_json(s)[OFFER]["openingHours"]["saturday"] == {"start": "10:00", "end": "24:00"}
+    later = update_queue(
+        s, {OFFER: {"openingHours": {"sunday": {"start": "12:00", "end": "13:00"}}}}
+    )
+    assert later.callback_offer.hours == ((510, 1080),) * 5 + ((600, 1440), (720, 780))
+    assert (later.callback_offer.enabled, later.callback_offer.time_zone) == (
+        False,
+        "Europe/London",
+    )
+    assert update_queue(s, cb(maxRetryCount=2)).callback_offer == rule
+
+
+@pytest.mark.parametrize(
+    ("body", "error", "field"),
+    [
+        pytest.param({OFFER: []}, InvalidType, OFFER, id="not-an-object"),
+        pytest.param({OFFER: {"enabled": "yes"}}, InvalidType, f"{OFFER}.enabled", id="enabled"),
+        pytest.param(
+            {OFFER: {"minEstimatedWaitSeconds": "5m"}},
+            InvalidType,
+            f"{OFFER}.minEstimatedWaitSeconds",
+            id="wait-text",
+        ),
+        pytest.param({OFFER: {"closes": "18:00"}}, UnknownField, f"{OFFER}.closes", id="typo"),
+        pytest.param(
+            {OFFER: {"openingHours": {"funday": False}}},
+            UnknownField,
+            f"{OFFER}.openingHours.funday",
+            id="day-typo",
+        ),
+        pytest.param(
+            {OFFER: {"openingHours": {"monday": {"start": "8:00", "end": "18:00"}}}},
+            InvalidType,
+            f"{OFFER}.openingHours.monday.start",
+            id="not-hh-mm",
+        ),
+        pytest.param(
+            {OFFER: {"openingHours": {"monday": True}}},
+            InvalidType,
+            f"{OFFER}.openingHours.monday",
+            id="day-true",
+        ),
+        pytest.param(
+            {OFFER: {"openingHours": {"monday": {"start": "18:00", "end": "08:00"}}}},
+            ValueOutOfRange,
+            f"{OFFER}.openingHours.monday",
+            id="reversed",
+        ),
+        pytest.param({OFFER: {"timeZone": 1}}, InvalidType, f"{OFFER}.timeZone", id="zone-int"),
+    ],
+)
+def test_issue_18_offer_rule_bad_values_are_refused_with_stable_codes(
+    body: dict[str, Any], error: type[DialbackError], field: str
+) -> None:
+    with pytest.raises(error) as err:
+        parse_queue(body)
+    assert (err.value.field, err.value.code) == (field, error.code)
+    with pytest.raises(error) as err:
+        update_queue(parse_queue({}), body)
+    assert err.value.field == field

@@ -3,6 +3,7 @@ zones, an explicit zone, DST changes, waiting heads and agent-first dials."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from dialback.domain.model import CallbackRequest, InteractionId, QueueId, State
 from dialback.domain.pacing import Reason
 from dialback.domain.records import ComplianceRecorded, RecordKind
 from dialback.domain.settings import parse_queue
-from dialback.domain.windows import callee_zones, is_open, next_open
+from dialback.domain.windows import callee_zones, closes_at, is_open, next_open
 
 from .harness import Q, World
 
@@ -295,3 +296,47 @@ def test_r_x_1_the_window_settings_round_trip_and_name_bad_fields() -> None:
     with pytest.raises(Exception, match="start must be before end") as refused:
         parse_queue(bad)
     assert getattr(refused.value, "field", None) == "compliance.callingWindow.days.monday"
+
+
+# --- the callback offer's closing time (issue 18 item 4) ----------------------------------------
+OFFICE = ((9 * 60, 17 * 60),) * 5 + (None, None)
+
+
+@pytest.mark.parametrize(
+    ("hours", "when", "closes"),
+    [
+        pytest.param(OFFICE, (2026, 1, 5, 16, 0), "2026-01-05 Mon 17:00 EST", id="today"),
+        pytest.param(OFFICE, (2026, 1, 5, 17, 0), None, id="at-closing-closed"),
+        pytest.param(OFFICE, (2026, 1, 5, 8, 59), None, id="before-opening"),
+        pytest.param(OFFICE, (2026, 1, 10, 12, 0), None, id="closed-day"),
+        pytest.param(
+            ((0, 1440),) * 5 + ((0, 600), None),
+            (2026, 1, 7, 3, 0),
+            "2026-01-10 Sat 10:00 EST",
+            id="runs-on-past-midnight",
+        ),
+        pytest.param(
+            ((8 * 60, 1440),) * 7,
+            (2026, 1, 7, 23, 0),
+            "2026-01-08 Thu 00:00 EST",
+            id="24h-end-next-day-late-start",
+        ),
+        pytest.param(((0, 1440),) * 7, (2026, 1, 7, 3, 0), "never", id="never-closes"),
+        pytest.param(
+            ((9 * 60, 17 * 60),) * 7,
+            (2026, 3, 8, 12, 0),
+            "2026-03-08 Sun 17:00 EDT",
+            id="dst-day-local-hours",
+        ),
+    ],
+)
+def test_issue_18_closes_at_is_the_end_of_the_open_stretch_in_local_time(
+    hours: tuple[tuple[int, int] | None, ...], when: tuple[int, ...], closes: str | None
+) -> None:
+    found = closes_at(hours, NY, at(NY, *when))
+    if closes == "never":
+        assert found == math.inf
+    elif closes is None:
+        assert found is None
+    else:
+        assert local(NY, found) == closes
