@@ -327,10 +327,16 @@ def bound_ports(pid: int) -> list[int]:
 
 
 @contextmanager
-def uas(scenario: str, folder: Path, exits: list[int] | None = None) -> Iterator[int]:
+def uas(
+    scenario: str,
+    folder: Path,
+    exits: list[int] | None = None,
+    running: list[subprocess.Popen[bytes]] | None = None,
+) -> Iterator[int]:
     """sipp answers one call as ``scenario`` says, on a SIP port it picks itself (no ``-p``:
     nothing chooses a free port for it to bind later); yields that port once it and the RTP
-    echo pair are bound. ``exits`` gets sipp's exit status (0: the call went as scripted)."""
+    echo pair are bound. ``exits`` gets sipp's exit status (0: the call went as scripted);
+    ``running`` the process, for a test that waits for the call to be over."""
     assert shutil.which("sipp"), "sipp is not installed"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "scenario.xml").write_text(scenario)
@@ -347,6 +353,8 @@ def uas(scenario: str, folder: Path, exits: list[int] | None = None) -> Iterator
         found[:] = bound_ports(process.pid)
         return len(found) >= 3
 
+    if running is not None:
+        running.append(process)
     try:
         processes.wait_ready(process, log, bound, "sipp")
         yield found[0]

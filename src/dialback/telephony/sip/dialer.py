@@ -123,7 +123,7 @@ class SipDialer:
             report.sip_code,
             report.greeting_start,
             report.greeting_end,
-            report.decided_after or 0.0,
+            report.reported_after or 0.0,  # the answer was this long before now
             report.beep_start,
             report.beep_end,
         )

@@ -80,6 +80,9 @@ class DialReport:
     malformed: int = 0  # datagrams we could not read
     beep_start: float | None = None  # issue 15: a machine's beep, seconds after the answer
     beep_end: float | None = None
+    # seconds from the answer to this report: ``decided_after``, or later when a machine
+    # verdict waited for the greeting's beep (``beep_wait``)
+    reported_after: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -92,6 +95,7 @@ class DialReport:
             "decisionSeconds": _round(self.decided_after),
             "beepStartSeconds": _round(self.beep_start),
             "beepEndSeconds": _round(self.beep_end),
+            "reportSeconds": _round(self.reported_after),
             "malformedMessages": self.malformed,
         }
 
@@ -460,6 +464,7 @@ class Call:
                         result.decided,
                         result.beep_start,
                         result.beep_end,
+                        progress.seconds,
                     )
                     if self.keep and result.outcome in KEPT:
                         return self._stay(report)
@@ -611,6 +616,7 @@ class Call:
         decided: float | None = None,
         beep_start: float | None = None,
         beep_end: float | None = None,
+        reported: float | None = None,
     ) -> DialReport:
         return DialReport(
             outcome,
@@ -623,6 +629,7 @@ class Call:
             self.malformed,
             beep_start,
             beep_end,
+            decided if reported is None else reported,
         )
 
 
