@@ -19,7 +19,7 @@ from dialback.domain.model import Outcome
 from dialback.telephony.cpa.amd import AmdSettings
 from dialback.telephony.cpa.analyzer import CallProgress, CpaResult, CpaSettings
 from dialback.telephony.cpa.audio import frames, load, ulaw_encode
-from dialback.telephony.sip.dialer import BEEP_WAIT_MS
+from dialback.telephony.sip.dialer import BEEP_WAIT_MS, GREETING_END_MS
 
 from ..integration.conftest import eventually, ok
 from . import corpus, sipp
@@ -41,7 +41,8 @@ def seconds(iso: str) -> float:
 def offline(path: Path) -> tuple[CpaResult, float]:
     """What the file gives offline when the verdict waits for the beep as the SIP dialer's does
     for a flow, and how much audio had been heard when the result came."""
-    progress = CallProgress(CpaSettings(amd=AmdSettings(beep_wait=BEEP_WAIT_MS)))
+    settings = CpaSettings(amd=AmdSettings(beep_wait=BEEP_WAIT_MS), greeting_end_ms=GREETING_END_MS)
+    progress = CallProgress(settings)
     for frame in frames(load(path)):
         found = progress.feed(frame)
         if found is not None:

@@ -37,9 +37,11 @@ from dialback.telephony.sip.uac import Call, DialReport, DialSettings, bridge
 
 log = logging.getLogger("dialback.sip")
 
-# Issue 15: how long after the machine verdict a dial for TransferToFlow waits for the beep;
-# a greeting still talking then goes to the flow without one (docs/decisions.md)
+# Issue 15: how long after the machine verdict a dial for TransferToFlow waits for the beep
+# (a greeting still talking then goes to the flow without one), and the quiet that ends a
+# greeting without a beep (docs/decisions.md)
 BEEP_WAIT_MS = 10_000
+GREETING_END_MS = 1_500
 
 
 def default_hold() -> Samples:
@@ -99,11 +101,16 @@ class SipDialer:
 
     def _dial_settings(self, call: PlaceCall) -> DialSettings:
         """The trunk's settings; a dial whose machine goes to a flow waits for the greeting's
-        beep (up to ``BEEP_WAIT_MS`` after the machine verdict, unless set otherwise)."""
-        amd = self.settings.cpa.amd
-        if not call.wait_for_beep or amd.beep_wait > 0:
+        beep: up to ``BEEP_WAIT_MS`` after the machine verdict, or until ``GREETING_END_MS`` of
+        quiet say the greeting ended without one (unless the trunk's settings say otherwise)."""
+        cpa = self.settings.cpa
+        if not call.wait_for_beep or cpa.amd.beep_wait > 0:
             return self.settings
-        cpa = replace(self.settings.cpa, amd=replace(amd, beep_wait=BEEP_WAIT_MS))
+        cpa = replace(
+            cpa,
+            amd=replace(cpa.amd, beep_wait=BEEP_WAIT_MS),
+            greeting_end_ms=cpa.greeting_end_ms or GREETING_END_MS,
+        )
         return replace(self.settings, cpa=cpa)
 
     async def _dial(self, call: PlaceCall, leg: Call) -> None:
