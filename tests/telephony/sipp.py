@@ -3,6 +3,7 @@ template because sipp reads audio paths, pauses and status codes when it loads a
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -11,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from . import processes
 from .processes import launch
 
 HEAD = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="{name}">\n'
@@ -304,5 +306,61 @@ def sipp(
             process.wait()
         for log in logs:
             log.close()
+        if exits is not None:
+            exits.append(process.returncode)
+
+
+def bound_ports(pid: int) -> list[int]:
+    """The loopback UDP ports the process has bound, in the order it opened them (by fd)."""
+    inodes = {}
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd) if fd.is_symlink() else ""
+        if target.startswith("socket:["):
+            inodes[target[8:-1]] = int(fd.name)
+    ports = []
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        address, inode = fields[1], fields[9]
+        if inode in inodes and address.startswith("0100007F:"):
+            ports.append((inodes[inode], int(address.split(":")[1], 16)))
+    return [port for _, port in sorted(ports)]
+
+
+@contextmanager
+def uas(
+    scenario: str,
+    folder: Path,
+    exits: list[int] | None = None,
+    running: list[subprocess.Popen[bytes]] | None = None,
+) -> Iterator[int]:
+    """sipp answers one call as ``scenario`` says, on a SIP port it picks itself (no ``-p``:
+    nothing chooses a free port for it to bind later); yields that port once it and the RTP
+    echo pair are bound. ``exits`` gets sipp's exit status (0: the call went as scripted);
+    ``running`` the process, for a test that waits for the call to be over."""
+    assert shutil.which("sipp"), "sipp is not installed"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "scenario.xml").write_text(scenario)
+    log = folder / "sipp.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            ["sipp", "-sf", "scenario.xml", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-m", "1",
+             "-nostdin", "-trace_err", "-timeout", "60s", "-timeout_error"],
+            stdout=subprocess.DEVNULL, stderr=out, cwd=folder,
+        )  # fmt: skip
+    found: list[int] = []
+
+    def bound(_: str) -> bool:  # SIP first, then the RTP echo pair (-mp): all three bound
+        found[:] = bound_ports(process.pid)
+        return len(found) >= 3
+
+    if running is not None:
+        running.append(process)
+    try:
+        processes.wait_ready(process, log, bound, "sipp")
+        yield found[0]
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            processes.stop(process)
         if exits is not None:
             exits.append(process.returncode)

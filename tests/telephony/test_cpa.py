@@ -388,6 +388,28 @@ def test_issue15_a_machine_verdict_can_wait_for_the_beep() -> None:
     assert quiet.outcome is Outcome.ANSWERING_MACHINE and quiet.beep_end is None
 
 
+def test_issue15_a_greeting_without_a_beep_ends_the_wait_after_its_quiet() -> None:
+    """What a TransferToFlow dial gets when no beep comes: released once ``greeting_end_ms`` of
+    quiet say the greeting is over (recording began), not after the whole ``beep_wait``."""
+    greeting = corpus.speak(corpus.MACHINE_TEXTS[0], "en-gb", 170)  # pauses between sentences
+    ends = 0.3 + len(greeting) / RATE
+    settings = CpaSettings(amd=AmdSettings(beep_wait=10000), greeting_end_ms=1500)
+    quiet = CallProgress(settings)
+    found = None
+    for frame in frames(corpus.cat(corpus.silence(0.3), greeting, corpus.silence(12))):
+        found = quiet.feed(frame)
+        if found is not None:
+            break
+    assert found is not None and found.outcome is Outcome.ANSWERING_MACHINE
+    assert found.beep_end is None and found.decided < ends - 2  # a verdict well before the end
+    assert quiet.seconds == pytest.approx(ends + 1.5, abs=0.1)  # not 10 s after the verdict
+    # a pause shorter than that before the beep still gets the beep
+    beeped = corpus.cat(corpus.silence(0.3), greeting, corpus.silence(1.0),
+                        corpus.tone(850, 0.6, 6000), corpus.silence(2))  # fmt: skip
+    waited = classify(beeped, settings)
+    assert waited.beep_end == pytest.approx(ends + 1.6, abs=0.04)
+
+
 def test_issue15_a_beep_right_after_a_short_greeting_decides_machine() -> None:
     rng = np.random.default_rng(6)
     short = rng.normal(0, 2500, int(1.2 * RATE)).astype(np.int16)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -24,7 +22,7 @@ from dialback.telephony.cpa.analyzer import classify
 from dialback.telephony.cpa.audio import load
 from dialback.telephony.sip.uac import DialReport, DialSettings, dial
 
-from . import corpus_wide, processes, sipp
+from . import corpus_wide, sipp
 from .conftest import require
 
 pytestmark = pytest.mark.timeout(900)  # the held-back part is built first (about 20 s)
@@ -48,22 +46,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, Outcome
     return picked
 
 
-def _ports(pid: int) -> list[int]:
-    """The loopback UDP ports the process has bound, in the order it opened them (by fd)."""
-    inodes = {}
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        target = os.readlink(fd) if fd.is_symlink() else ""
-        if target.startswith("socket:["):
-            inodes[target[8:-1]] = int(fd.name)
-    ports = []
-    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
-        fields = line.split()
-        address, inode = fields[1], fields[9]
-        if inode in inodes and address.startswith("0100007F:"):
-            ports.append((inodes[inode], int(address.split(":")[1], 16)))
-    return [port for _, port in sorted(ports)]
-
-
 @contextmanager
 def answering(recording: Path, folder: Path) -> Iterator[int]:
     """sipp answers one call and streams the recording (PCMA for an A-law file); yields its SIP
@@ -74,28 +56,8 @@ def answering(recording: Path, folder: Path) -> Iterator[int]:
             "rtpmap:0 PCMU", "rtpmap:8 PCMA"
         )
         scenario = scenario.replace(',1,0"/>', ',1,8"/>')
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "scenario.xml").write_text(scenario)
-    log = folder / "sipp.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["sipp", "-sf", "scenario.xml", "-i", "127.0.0.1", "-mi", "127.0.0.1", "-m", "1",
-             "-nostdin", "-trace_err", "-timeout", "60s", "-timeout_error"],
-            stdout=subprocess.DEVNULL, stderr=out, cwd=folder,
-        )  # fmt: skip
-    found: list[int] = []
-
-    def bound(_: str) -> bool:  # SIP first, then the RTP echo pair (-mp): all three bound
-        found[:] = _ports(process.pid)
-        return len(found) >= 3
-
-    try:
-        processes.wait_ready(process, log, bound, "sipp")
-        yield found[0]
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            processes.stop(process)
+    with sipp.uas(scenario, folder) as port:
+        yield port
 
 
 def test_issue15_sip_calls_give_the_outcome_the_recording_gives(

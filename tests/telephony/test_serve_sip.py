@@ -5,12 +5,6 @@ and relays RTP between the two legs; the agent's recording holds the customer's 
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +17,7 @@ from ..integration.conftest import eventually, ok
 from . import baresip, corpus, sipp
 from .baresip import recorded, tone_seconds, write_wav
 from .conftest import require
-from .processes import launch
+from .serving import serve_sip
 
 CUSTOMER_TONE = 1400.0  # what the customer "says" after hello: easy to find in a recording
 AGENT_TONE = 700.0
@@ -34,60 +28,11 @@ def tools() -> None:
     require("the SIP end-to-end test was", "sipp", "baresip")
 
 
-def free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def dialback(*args: str) -> list[str]:
-    return [sys.executable, "-m", "dialback.cli", *args]
-
-
 @pytest.fixture
 def service(tmp_path: Path, sipp_port: int) -> Iterator[tuple[str, str]]:
     """``dialback serve --sip`` on SQLite, dialing through sipp; yields (url, admin token)."""
-    db = f"sqlite:///{tmp_path / 'dialback.db'}"
-    token = subprocess.run(
-        dialback("token", "create", "--role", "admin", "--db", db),
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    output = tmp_path / "serve.log"
-
-    def start() -> tuple[subprocess.Popen[bytes], Path]:
-        command = dialback(
-            "serve", "--db", db, "--port", "0", "--sip", f"sip:127.0.0.1:{sipp_port}",
-            "--ring-timeout", "15",
-        )  # fmt: skip
-        with output.open("wb") as sink:  # each attempt's own log
-            process = subprocess.Popen(
-                command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        return process, output
-
-    # the service binds port 0 and prints the address it got, so no port is chosen for it
-    process = launch(start, lambda text: "Application startup complete" in text, "dialback", 1, 60)
-    bound = re.search(r"listening on (http://\S+)", output.read_text())
-    assert bound is not None, output.read_text()
-    url = bound.group(1)
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            assert process.poll() is None, output.read_text()
-            return False
-
-    try:
-        eventually(healthy, timeout=60, what="dialback serve --sip to start")
-        yield url, token
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-        print(output.read_text()[-3000:])
+    with serve_sip(tmp_path, sipp_port) as found:
+        yield found
 
 
 @pytest.fixture

@@ -127,6 +127,8 @@ def test_stitched_record_as_json() -> None:
             "outcome": "LIVE_VOICE",
             "sipResponseCode": 200,
             "placedBy": "dialer",
+            "answered": "2026-11-25T08:00:11.000Z",  # call progress analysis began
+            "beepEnd": None,  # a live voice: no beep (issue 15)
         }
     ]
     assert body["callbackMode"] == "CustomerFirst"

@@ -60,6 +60,8 @@ def _segment(s: Segment) -> dict[str, Any]:
         body["callProgressOutcome"] = s.outcome.value  # ext: SPEC §5's outcome of the dial
     if s.flow_id:
         body["flowId"] = s.flow_id
+    if s.beep_end is not None:
+        body["beepEnd"] = iso(s.beep_end)  # ext (issue 15): a machine's beep ended
     return body
 
 
@@ -189,6 +191,8 @@ def stitched(record: StitchedRecord) -> dict[str, Any]:
                 "outcome": d.outcome.value if d.outcome else None,
                 "sipResponseCode": d.sip_code,
                 "placedBy": d.agent_id or "dialer",
+                "answered": when(d.answered),
+                "beepEnd": when(d.beep_end),  # issue 15: a machine's beep ended
             }
             for d in record.dials
         ],

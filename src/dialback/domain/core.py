@@ -36,6 +36,7 @@ from dialback.domain.model import (
 )
 from dialback.domain.ordering import queue_key
 from dialback.domain.pacing import PacingTable
+from dialback.domain.settings import Reaction
 from dialback.domain.sink import ListSink, OpenSegment, Sink
 from dialback.domain.state import AgentState, Interaction, QueueState
 from dialback.domain.timeline import HowEnded, Purpose, SegmentType
@@ -48,6 +49,7 @@ INTERACTION_TIMERS: Final = (
     TimerKind.AUTO_DIAL,
     TimerKind.AUTO_END,
     TimerKind.ABANDON_CHECK,  # issue 14
+    TimerKind.FLOW_START,  # issue 15
 )
 ALL_TIMERS: Final = (*INTERACTION_TIMERS, TimerKind.OWNERSHIP_EXPIRY)
 ALERT: Final = (TimerKind.ALERT_TIMEOUT,)
@@ -506,6 +508,8 @@ class Core:
         answered_at = self.now - result.analysis_seconds
         if result.greeting_end is not None:
             details["greeting_end"] = answered_at + result.greeting_end
+        if result.beep_end is not None:  # issue 15
+            details["beep_end"] = answered_at + result.beep_end
         if result.analysis_seconds > 0:
             self.open_segment(
                 interaction,
@@ -553,6 +557,8 @@ class Core:
                 self.agents[agent_id].address if agent_id is not None else None,
                 # R-X-15: the dialer's calls (an agent hears its own call ring and decides)
                 0.0 if agent_id else queue.settings.compliance.abandonment.minimum_ring_seconds,
+                agent_id is None
+                and queue.settings.callback.answering_machine_reaction is Reaction.TRANSFER_TO_FLOW,
             )
         )
 

@@ -181,20 +181,55 @@ def dial_completed(core: Core, interaction: Interaction, result: DialResult) -> 
     core.set_state(interaction, State.CONNECTED, outcome=result.outcome)
     if reaction is Reaction.TRANSFER_TO_FLOW:
         assert flow is not None
-        core.sink.transfer_to_flow(interaction.id, flow)
-        # The flow owns the call from here: its segment marks the hand-over.
-        core.open_segment(interaction, Purpose.FLOW, MediaType.VOICE, SegmentType.IVR)
-        core.close_segment(
-            interaction,
-            Purpose.FLOW,
-            MediaType.VOICE,
-            how=HowEnded.FLOW_OUT,
-            details={"flow_id": flow},
-        )
-        core.end(interaction, EndReason.FLOW_OUT)
+        start = flow_start(core, result)
+        if start > core.now:  # issue 15: the message is left after the beep
+            core.start_timer(TimerKind.FLOW_START, interaction.id, start, interaction)
+            return
+        _to_flow(core, interaction, flow)
     else:
         core.sink.hang_up_customer(interaction.id)
         core.end(interaction, EndReason.HUNG_UP)
+
+
+def flow_start(core: Core, result: DialResult) -> float:
+    """Issue 15: when a ``TransferToFlow`` reaction starts: once the machine's beep has ended
+    (``beep_end`` after the answer), so the flow's message is recorded; now when no beep was
+    heard (the dialer waited for one as long as it would) or the answer was a live voice."""
+    if result.outcome is not Outcome.ANSWERING_MACHINE or result.beep_end is None:
+        return core.now
+    return core.now - result.analysis_seconds + result.beep_end
+
+
+def flow_due(core: Core, interaction: Interaction) -> None:
+    """The beep has ended: the answering machine goes to the queue's flow (its flow now; with
+    none configured any more, the call is hung up as ``HangUp`` would)."""
+    callback = core.queues[interaction.queue_id].settings.callback
+    flow = callback.answering_machine_flow_id
+    if callback.answering_machine_reaction is not Reaction.TRANSFER_TO_FLOW or flow is None:
+        core.sink.hang_up_customer(interaction.id)
+        core.end(interaction, EndReason.HUNG_UP)
+        return
+    _to_flow(core, interaction, flow)
+
+
+def waiting_for_flow(core: Core, interaction: Interaction) -> bool:
+    """Whether the interaction's machine is waiting for its beep to end before the flow."""
+    return core.timer_at(TimerKind.FLOW_START, interaction.id) is not None
+
+
+def _to_flow(core: Core, interaction: Interaction, flow: str) -> None:
+    """R-CF-5, R-CF-6: hand the answered call to the flow; dialback's part ends."""
+    core.sink.transfer_to_flow(interaction.id, flow)
+    # The flow owns the call from here: its segment marks the hand-over.
+    core.open_segment(interaction, Purpose.FLOW, MediaType.VOICE, SegmentType.IVR)
+    core.close_segment(
+        interaction,
+        Purpose.FLOW,
+        MediaType.VOICE,
+        how=HowEnded.FLOW_OUT,
+        details={"flow_id": flow},
+    )
+    core.end(interaction, EndReason.FLOW_OUT)
 
 
 def _convert(

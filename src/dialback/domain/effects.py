@@ -72,6 +72,9 @@ class PlaceCall:
     attempt: int
     agent_address: str | None = None  # agent-first: the agent's phone, put through on answer
     minimum_ring_seconds: float = 0.0  # R-X-15: a dialer's unanswered call rings at least this long
+    # issue 15: a machine's answer goes to a flow (TransferToFlow), so call progress analysis
+    # waits for the greeting's beep and reports its time (``DialResult.beep_end``)
+    wait_for_beep: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -498,6 +498,8 @@ class Engine(Core):
             interaction.on_call or interaction.media is MediaType.VOICE
         ):
             self._voice_leg_ended(interaction, hang_up_customer=False)
+        elif customer_first.waiting_for_flow(self, interaction):  # issue 15: before the flow
+            self.end(interaction, EndReason.HUNG_UP)
         else:
             raise InteractionEnded("no customer is on the line for this interaction")
 
@@ -753,6 +755,8 @@ class Engine(Core):
         interaction.timers -= 1
         if kind is TimerKind.ABANDON_CHECK:
             dial_guard.abandon_check(self, interaction)  # R-X-12, R-X-14
+        elif kind is TimerKind.FLOW_START:
+            customer_first.flow_due(self, interaction)  # issue 15
         elif kind is TimerKind.CALLBACK_DUE:
             self.enqueue(interaction)
         elif kind is TimerKind.ALERT_TIMEOUT:

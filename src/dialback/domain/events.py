@@ -29,6 +29,7 @@ class TimerKind(Closed):
     OWNERSHIP_EXPIRY = "ownership_expiry"  # R-OW-1, R-OW-2
     PACING_TICK = "pacing_tick"  # R-CF-2
     ABANDON_CHECK = "abandon_check"  # R-X-12: the threshold after a live voice's greeting
+    FLOW_START = "flow_start"  # issue 15: TransferToFlow waits for the machine's beep to end
 
 
 @dataclass(frozen=True, slots=True, order=True)

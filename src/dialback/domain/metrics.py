@@ -407,6 +407,8 @@ class DialRecord:
     outcome: Outcome | None
     sip_code: int | None
     agent_id: AgentId | None  # None: the dialer placed it
+    answered: float | None = None  # the far end picked up (call progress analysis began)
+    beep_end: float | None = None  # issue 15: a machine's beep ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,6 +481,18 @@ def _dials(segments: Sequence[Segment]) -> tuple[DialRecord, ...]:
         if s.type is SegmentType.DIALING:
             start = s.start
         if s.how_ended is not None and s.end is not None and start is not None:
-            found.append(DialRecord(s.dial_id, start, s.end, s.outcome, s.sip_code, s.agent_id))
+            answered = s.start if s.type is SegmentType.CONVERTING else None
+            found.append(
+                DialRecord(
+                    s.dial_id,
+                    start,
+                    s.end,
+                    s.outcome,
+                    s.sip_code,
+                    s.agent_id,
+                    answered,
+                    s.beep_end,
+                )
+            )
             start = None
     return tuple(found)

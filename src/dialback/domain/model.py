@@ -128,6 +128,10 @@ class DialResult:
     greeting_start: float | None = None  # seconds after answer, when the audio gave them
     greeting_end: float | None = None
     analysis_seconds: float = 0.0  # from the answer to this result (call progress analysis)
+    # issue 15: a machine's beep, seconds after the answer (None: none heard); a message left
+    # (TransferToFlow) starts after ``beep_end``
+    beep_start: float | None = None
+    beep_end: float | None = None
 
     @property
     def answered(self) -> bool:

@@ -148,6 +148,7 @@ class Segment:
     wrapup_code: str | None = None
     greeting_end: float | None = None  # absolute time the customer's greeting ended
     flow_id: str | None = None
+    beep_end: float | None = None  # issue 15: absolute time a machine's beep ended
 
     def closed(self, end: float, how: HowEnded | None, **details: Any) -> Segment:
         """This segment ended at ``end``; ``details`` set the outcome, SIP code, dial id, wrap-up
@@ -171,6 +172,7 @@ class Segment:
             details.get("wrapup_code", self.wrapup_code),
             details.get("greeting_end", self.greeting_end),
             details.get("flow_id", self.flow_id),
+            details.get("beep_end", self.beep_end),
         )
 
     @property

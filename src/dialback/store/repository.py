@@ -118,6 +118,7 @@ def _segment_row(s: Segment) -> dict[str, Any]:
         "wrapup_code": s.wrapup_code,
         "greeting_end": s.greeting_end,
         "flow_id": s.flow_id,
+        "beep_end": s.beep_end,
     }
 
 
@@ -536,6 +537,7 @@ def _segment_from(row: Any) -> Segment:
         wrapup_code=row.wrapup_code,
         greeting_end=row.greeting_end,
         flow_id=row.flow_id,
+        beep_end=row.beep_end,
     )
 
 

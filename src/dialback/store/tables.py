@@ -110,6 +110,7 @@ segments = sa.Table(
     sa.Column("wrapup_code", sa.String(CODE)),
     sa.Column("greeting_end", Time),
     sa.Column("flow_id", sa.String(ID)),
+    sa.Column("beep_end", Time),  # issue 15 (migration 0005)
 )
 
 pacing_decisions = sa.Table(

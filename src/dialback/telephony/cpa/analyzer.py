@@ -40,6 +40,9 @@ class CpaSettings:
     beep: BeepSettings = field(default_factory=BeepSettings)
     beep_ms: int = 3000  # the longest a beep is waited out
     after_beep_ms: int = 300  # quiet after a beep that makes it the greeting's last
+    # a machine verdict waiting for its beep (``beep_wait``) ends without one once the line has
+    # been quiet this long: the greeting is over and a beepless machine records (0: never)
+    greeting_end_ms: int = 0
     ced_ms: int = 500  # a called fax's answer tone this long is a fax
     cng_ms: int = 400  # a calling fax's tone (0.5 s bursts)
     v21_ms: int = 400  # V.21 flags of a fax that skips CED
@@ -75,6 +78,7 @@ class CallProgress:
         self.candidate: Beep | None = None  # a beep that ended, if quiet follows it
         self.quiet = 0  # ms since the candidate ended
         self.loud = 0  # ms of voice in a row since then (a crackle of noise is not speech)
+        self.hush = 0  # ms of quiet in a row while a machine verdict waits for its beep
 
     @property
     def seconds(self) -> float:
@@ -106,6 +110,7 @@ class CallProgress:
         """A machine verdict is held until its beep ends and ``after_beep_ms`` follow without
         speech (the greeting's last beep: recording starts), or ``beep_wait`` passes without one."""
         silent = self.amd.gate.silent(frame)
+        self.hush = self.hush + FRAME_MS if silent else 0
         if ended is not None and (pending.greeting_start or 0) < ended.start:
             self.candidate, self.quiet, self.loud = ended, 0, 0
         elif self.candidate is not None:
@@ -116,11 +121,13 @@ class CallProgress:
         if self.candidate is not None and self.quiet >= self.settings.after_beep_ms:
             return self._release(pending, self.candidate)
         running = self.beeps.running()
+        quiet_for = self.settings.greeting_end_ms
         if running is not None:  # a beep sounding is waited out (up to ``beep_ms``)
             over = (self.seconds - running.start) * 1000 >= self.settings.beep_ms
         else:
             over = self.candidate is None and (
                 (self.seconds - pending.decided) * 1000 >= self.settings.amd.beep_wait
+                or 0 < quiet_for <= self.hush
             )
         return self._release(pending, None) if over else None
 

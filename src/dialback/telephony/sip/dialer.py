@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,12 @@ from dialback.telephony.sip.message import host_port
 from dialback.telephony.sip.uac import Call, DialReport, DialSettings, bridge
 
 log = logging.getLogger("dialback.sip")
+
+# Issue 15: how long after the machine verdict a dial for TransferToFlow waits for the beep
+# (a greeting still talking then goes to the flow without one), and the quiet that ends a
+# greeting without a beep (docs/decisions.md)
+BEEP_WAIT_MS = 10_000
+GREETING_END_MS = 1_500
 
 
 def default_hold() -> Samples:
@@ -85,13 +91,27 @@ class SipDialer:
             caller_id=call.caller_id or "anonymous",
             caller_name=call.caller_id_name,
             callback_id=call.interaction_id,
-            settings=self.settings,
+            settings=self._dial_settings(call),
             keep=True,
             analyze=call.agent_id is None,
             on_ringing=lambda: self._spawn(self.report(DialRang(call.dial_id))),
         )
         self.dials[call.dial_id] = leg
         self._spawn(self._dial(call, leg))
+
+    def _dial_settings(self, call: PlaceCall) -> DialSettings:
+        """The trunk's settings; a dial whose machine goes to a flow waits for the greeting's
+        beep: up to ``BEEP_WAIT_MS`` after the machine verdict, or until ``GREETING_END_MS`` of
+        quiet say the greeting ended without one (unless the trunk's settings say otherwise)."""
+        cpa = self.settings.cpa
+        if not call.wait_for_beep or cpa.amd.beep_wait > 0:
+            return self.settings
+        cpa = replace(
+            cpa,
+            amd=replace(cpa.amd, beep_wait=BEEP_WAIT_MS),
+            greeting_end_ms=cpa.greeting_end_ms or GREETING_END_MS,
+        )
+        return replace(self.settings, cpa=cpa)
 
     async def _dial(self, call: PlaceCall, leg: Call) -> None:
         try:
@@ -110,7 +130,9 @@ class SipDialer:
             report.sip_code,
             report.greeting_start,
             report.greeting_end,
-            report.decided_after or 0.0,
+            report.reported_after or 0.0,  # the answer was this long before now
+            report.beep_start,
+            report.beep_end,
         )
         await self.report(DialCompleted(call.dial_id, result))
         if leg.up and call.agent_id is not None:  # agent-first: the agent's own call

@@ -78,6 +78,11 @@ class DialReport:
     greeting_end: float | None = None
     decided_after: float | None = None  # seconds from the answer to the decision
     malformed: int = 0  # datagrams we could not read
+    beep_start: float | None = None  # issue 15: a machine's beep, seconds after the answer
+    beep_end: float | None = None
+    # seconds from the answer to this report: ``decided_after``, or later when a machine
+    # verdict waited for the greeting's beep (``beep_wait``)
+    reported_after: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +93,9 @@ class DialReport:
             "greetingStartSeconds": _round(self.greeting_start),
             "greetingEndSeconds": _round(self.greeting_end),
             "decisionSeconds": _round(self.decided_after),
+            "beepStartSeconds": _round(self.beep_start),
+            "beepEndSeconds": _round(self.beep_end),
+            "reportSeconds": _round(self.reported_after),
             "malformedMessages": self.malformed,
         }
 
@@ -454,6 +462,9 @@ class Call:
                         result.greeting_start,
                         result.greeting_end,
                         result.decided,
+                        result.beep_start,
+                        result.beep_end,
+                        progress.seconds,
                     )
                     if self.keep and result.outcome in KEPT:
                         return self._stay(report)
@@ -603,6 +614,9 @@ class Call:
         greeting_start: float | None = None,
         greeting_end: float | None = None,
         decided: float | None = None,
+        beep_start: float | None = None,
+        beep_end: float | None = None,
+        reported: float | None = None,
     ) -> DialReport:
         return DialReport(
             outcome,
@@ -613,6 +627,9 @@ class Call:
             greeting_end,
             decided,
             self.malformed,
+            beep_start,
+            beep_end,
+            decided if reported is None else reported,
         )
 
 
