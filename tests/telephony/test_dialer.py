@@ -287,3 +287,23 @@ def test_trunk_targets_put_the_number_in_the_user_part() -> None:
     )
     assert trunk_target("sip:[::1]", "123") == "sip:123@[::1]:5060"
     assert trunk_target("sip:10.0.0.1;transport=tcp", "1") == "sip:1@10.0.0.1:5060;transport=tcp"
+
+
+def test_r_x_15_an_unanswered_dial_rings_at_least_the_queue_s_minimum() -> None:
+    """docs/compliance.md R-X-15: the trunk's ring timeout never cuts a dial short of the
+    queue's minimum ring time; a longer trunk timeout stays as it is."""
+
+    async def report(_: object) -> None:
+        return None
+
+    def ring_timeout(trunk: float, minimum: float) -> float:
+        dialer = SipDialer(report, "sip:127.0.0.1:5060", settings=DialSettings(ring_timeout=trunk))
+        call = PlaceCall(
+            DialId("d"), InteractionId("cb"), "+14155552671", None, None, None, 1,
+            minimum_ring_seconds=minimum,
+        )  # fmt: skip
+        return dialer._dial_settings(call).ring_timeout
+
+    assert ring_timeout(10.0, 15.0) == 15.0
+    assert ring_timeout(30.0, 15.0) == 30.0
+    assert ring_timeout(10.0, 0.0) == 10.0  # agent-first dials carry no minimum

@@ -100,18 +100,23 @@ class SipDialer:
         self._spawn(self._dial(call, leg))
 
     def _dial_settings(self, call: PlaceCall) -> DialSettings:
-        """The trunk's settings; a dial whose machine goes to a flow waits for the greeting's
-        beep: up to ``BEEP_WAIT_MS`` after the machine verdict, or until ``GREETING_END_MS`` of
-        quiet say the greeting ended without one (unless the trunk's settings say otherwise)."""
-        cpa = self.settings.cpa
+        """The trunk's settings; an unanswered call rings at least the queue's minimum ring
+        time (R-X-15) whatever the trunk's ``ring_timeout``; a dial whose machine goes to a
+        flow waits for the greeting's beep: up to ``BEEP_WAIT_MS`` after the machine verdict,
+        or until ``GREETING_END_MS`` of quiet say the greeting ended without one (unless the
+        trunk's settings say otherwise)."""
+        settings = self.settings
+        if call.minimum_ring_seconds > settings.ring_timeout:
+            settings = replace(settings, ring_timeout=call.minimum_ring_seconds)
+        cpa = settings.cpa
         if not call.wait_for_beep or cpa.amd.beep_wait > 0:
-            return self.settings
+            return settings
         cpa = replace(
             cpa,
             amd=replace(cpa.amd, beep_wait=BEEP_WAIT_MS),
             greeting_end_ms=cpa.greeting_end_ms or GREETING_END_MS,
         )
-        return replace(self.settings, cpa=cpa)
+        return replace(settings, cpa=cpa)
 
     async def _dial(self, call: PlaceCall, leg: Call) -> None:
         try:
