@@ -73,6 +73,8 @@ class NodeRuntime(Runtime):
     _client: httpx.AsyncClient | None = None
     _listeners: int = 0
     _following: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _next_pass: asyncio.Future[None] | None = None  # the catch-up not started yet, to join
+    _passes: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.may_dial = self._may_dial
@@ -288,23 +290,26 @@ class NodeRuntime(Runtime):
     async def _catch_up(self) -> None:
         """Apply the events logged after the replica's position (one caller at a time)."""
         async with self._following:
-            if self.leading:
-                return
-            if not self._replica:
+            await self._catch_up_held()
+
+    async def _catch_up_held(self) -> None:
+        if self.leading:
+            return
+        if not self._replica:
+            await self._follow()
+            return
+        source = SnapshotStore(self.store.engine, self.shard)
+        tail = await asyncio.to_thread(lambda: list(source.events_after(self._position)))
+        if tail and tail[0][0] != self._position + 1:  # a gap: a failed commit, or pruning
+            pruned = await asyncio.to_thread(source.pruned_through)
+            if pruned > self._position:  # events this replica never saw are gone
                 await self._follow()
                 return
-            source = SnapshotStore(self.store.engine, self.shard)
-            tail = await asyncio.to_thread(lambda: list(source.events_after(self._position)))
-            if tail and tail[0][0] != self._position + 1:  # a gap: a failed commit, or pruning
-                pruned = await asyncio.to_thread(source.pruned_through)
-                if pruned > self._position:  # events this replica never saw are gone
-                    await self._follow()
-                    return
-            for seq, event, at in tail:
-                if self.leading:
-                    return
-                self.engine.handle(event, at)
-                self._last_now, self._position = at, seq
+        for seq, event, at in tail:
+            if self.leading:
+                return
+            self.engine.handle(event, at)
+            self._last_now, self._position = at, seq
 
     # --- events ---------------------------------------------------------------------------------
     async def submit(
@@ -319,8 +324,34 @@ class NodeRuntime(Runtime):
             raise ServiceUnavailable("no node leads the shard at the moment; retry")
         accepted = await forward(self._client, self.owner_url, self.secret, event, idempotent)
         with contextlib.suppress(Exception):  # read your writes here (the leader has them)
-            await self._catch_up()
+            await self._read_your_writes()
         return accepted
+
+    async def _read_your_writes(self) -> None:
+        """Catch the replica up in a pass that starts after this call. Forwarded writes that
+        come back while one pass runs share the next one: a busy follower reads the log's tail
+        once for many writes instead of once each, one after the other."""
+        pending = self._next_pass
+        if pending is None:
+            pending = self._next_pass = self.loop.create_future()
+            task = self.loop.create_task(self._pass(pending))
+            self._passes.add(task)
+            task.add_done_callback(self._passes.discard)
+        await asyncio.shield(pending)
+
+    async def _pass(self, pending: asyncio.Future[None]) -> None:
+        try:
+            async with self._following:
+                self._next_pass = None  # started: later writes need a later pass
+                await self._catch_up_held()
+        except Exception as failure:
+            self._next_pass = None if self._next_pass is pending else self._next_pass
+            if not pending.done():
+                pending.set_exception(failure)
+                pending.exception()  # retrieved here: a caller may have given up waiting
+            return
+        if not pending.done():
+            pending.set_result(None)
 
     async def submit_here(
         self, event: Event, *, idempotent: Idempotent | None = None, wait: bool = False
