@@ -223,6 +223,23 @@ def with_wrk(urls: list[str], token: str, queue: str, seconds: int, clients: int
     }
 
 
+def cpu_seconds(servers: list[Server]) -> list[float]:
+    """User and system CPU each server process used so far (Linux ``/proc``), every thread."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = []
+    for server in servers:
+        fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        used.append((int(fields[11]) + int(fields[12])) / ticks)  # utime, stime
+    return used
+
+
+def cpu_per_request(before: list[float], after: list[float], requests: int) -> str:
+    """CPU milliseconds per request, in all and (several processes) process by process."""
+    each = [(b - a) * 1000 / requests for a, b in zip(before, after, strict=True)]
+    split = " (" + " + ".join(f"{e:.2f}" for e in each) + ")" if len(each) > 1 else ""
+    return f"{sum(each):.2f}{split}"
+
+
 def rows(db: str, table: str) -> int:
     with psycopg.connect(db) as c:
         found = c.execute(f"SELECT count(*) FROM {table}").fetchone()
@@ -248,7 +265,9 @@ def run_nodes(db: str, nodes: int, seconds: int, clients: int, folder: Path) -> 
             until_created(url, token, queue)
         asyncio.run(load(urls, token, queue, 300, clients))  # warm up, through every node
         before = rows(db, "interactions") if db.startswith("postgresql") else None
+        cpu = cpu_seconds(servers)
         result = measure(urls, token, queue, seconds, clients)
+        result["cpu"] = cpu_per_request(cpu, cpu_seconds(servers), result["requests"])
         if before is not None:
             result["rows"] = rows(db, "interactions") - before
     finally:
@@ -263,7 +282,9 @@ def run_bare(db: str, seconds: int, clients: int, folder: Path) -> dict[str, Any
         until_created(server.url, "-", "load")
         asyncio.run(load([server.url], "-", "load", 300, clients))  # warm up
         before = rows(db, "bare_callbacks")
+        cpu = cpu_seconds([server])
         result = measure([server.url], "-", "load", seconds, clients)
+        result["cpu"] = cpu_per_request(cpu, cpu_seconds([server]), result["requests"])
         result["rows"] = rows(db, "bare_callbacks") - before
     finally:
         stop([server])
@@ -309,9 +330,10 @@ def main() -> None:
     )
     print(
         "| database | setup | round | tool | seconds | clients | load avg before | "
-        "requests | rows created | creations/s | p50 ms | p99 ms | max ms |"
+        "requests | rows created | creations/s | p50 ms | p99 ms | max ms | "
+        "server CPU ms per creation (each node) |"
     )
-    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for round_ in range(1, args.rounds + 1):
         for setup in setups:
             load_before = os.getloadavg()[0]
@@ -332,7 +354,8 @@ def main() -> None:
                 f"| {'PostgreSQL' if postgres else 'SQLite'} | {name} | {round_} | "
                 f"{result['tool']} | {args.seconds} | {args.clients} | {load_before:.2f} | "
                 f"{result['requests']} | {result.get('rows', '-')} | {result['rate']:.0f} | "
-                f"{result['p50']:.1f} | {result['p99']:.1f} | {result['max']:.0f} |",
+                f"{result['p50']:.1f} | {result['p99']:.1f} | {result['max']:.0f} | "
+                f"{result['cpu']} |",
                 flush=True,
             )
 

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from dialback.api import cluster
 from dialback.api.app import create_app
 from dialback.cli import app as cli
+from dialback.domain.errors import UnknownQueue
 from dialback.domain.events import CallbackRequested
 from dialback.domain.model import (
     CallbackRequest,
@@ -29,6 +30,7 @@ from dialback.domain.model import (
     Outcome,
     QueueId,
 )
+from dialback.service.forward import BATCH_PATH
 from dialback.service.node import NodeRuntime, node_engine
 from dialback.service.snapshots import SnapshotPolicy
 from dialback.store.db import connect, migrate
@@ -190,13 +192,33 @@ def test_each_of_many_concurrent_forwarded_writes_is_read_back_at_once_on_the_fo
         async def client(first: int) -> list[tuple[int, bool]]:  # one write after the other
             return [(i, await create(i)) for i in range(first, first + 16)]
 
-        async def many() -> list[list[tuple[int, bool]]]:  # so passes and commits interleave
-            return await asyncio.gather(*(client(c * 16) for c in range(8)))
+        async def refused(i: int) -> str:  # the leader's engine refuses it, in the same group
+            request = CallbackRequest(QueueId("nowhere"), ("+14155552671",))
+            try:
+                await b.node.submit(
+                    CallbackRequested(InteractionId(f"x-{i}"), ConversationId(f"x-{i}"), request)
+                )
+            except UnknownQueue as error:
+                return error.code
+            return "accepted"
 
-        seen = [pair for pairs in b.run(many()) for pair in pairs]
+        async def many() -> tuple[list[list[tuple[int, bool]]], list[str]]:
+            # clients writing one after the other (passes and commits interleave), and at the
+            # same time requests that the leader refuses
+            writes = asyncio.gather(*(client(c * 16) for c in range(8)))
+            refusals = asyncio.gather(*(refused(i) for i in range(3)))
+            return await writes, await refusals
+
+        written, refusals = b.run(many())
+        seen = [pair for pairs in written for pair in pairs]
         assert not b.node.leading and len(seen) == 128
         assert [i for i, found in seen if not found] == []
         assert {f"cb-{i}" for i in range(128)} <= set(a.node.engine.interactions)
+        assert refusals == ["queue_not_found"] * 3  # each refusal comes back as its own error
+        assert b.node._forwarder is not None and b.node._forwarder.requests < 128 + 3
+        line = b'{"kind": "x", "payload": {}}'  # without the cluster's secret: refused
+        denied = a.client.post(BATCH_PATH, content=line, headers={"Content-Type": "x/y"})
+        assert (denied.status_code, denied.json()["code"]) == (403, "forbidden")
     finally:
         b.stop()
         a.stop()

@@ -33,7 +33,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from dialback.domain.events import Event
-from dialback.service.forward import forward
+from dialback.domain.limits import BODY_BYTES
+from dialback.service.forward import Forwarder
 from dialback.service.runtime import Accepted, Runtime, ServiceUnavailable
 from dialback.service.snapshots import rebuild
 from dialback.store.leases import LeaseLost, Leases, list_leases
@@ -71,6 +72,8 @@ class NodeRuntime(Runtime):
     _replica: bool = False  # whether engine + _position follow the log (not a past term's)
     _term_over: asyncio.Future[None] | None = None  # resolved when this node steps down
     _client: httpx.AsyncClient | None = None
+    forward_bytes: int = BODY_BYTES // 2  # the largest group of forwarded events (forward.py)
+    _forwarder: Forwarder | None = None
     _listeners: int = 0
     _following: asyncio.Lock = field(default_factory=asyncio.Lock)
     _next_pass: asyncio.Future[None] | None = None  # the catch-up not started yet, to join
@@ -102,6 +105,7 @@ class NodeRuntime(Runtime):
         async with self._following:
             await self._follow()
         self._client = httpx.AsyncClient(timeout=10)
+        self._forwarder = Forwarder(self._client, batch_bytes=self.forward_bytes)
         self._beat = self.loop.create_task(self._heartbeat())
 
     async def stop(self) -> None:
@@ -128,6 +132,8 @@ class NodeRuntime(Runtime):
                     asyncio.to_thread(leases.release, self.shard, epoch), timeout=self.ttl / 4
                 )
             await asyncio.wait_for(asyncio.to_thread(leases.unregister), timeout=self.ttl / 4)
+        if self._forwarder is not None:
+            await self._forwarder.close()
         if self._client is not None:
             await self._client.aclose()
 
@@ -320,9 +326,10 @@ class NodeRuntime(Runtime):
             return await self.submit_here(event, idempotent=idempotent, wait=wait)
         if self.owner_url is None or self.owner_url == self.url:
             await self._refresh()
-        if self.owner_url is None or self.owner_url == self.url or self._client is None:
+        if self.owner_url is None or self.owner_url == self.url or self._forwarder is None:
             raise ServiceUnavailable("no node leads the shard at the moment; retry")
-        accepted = await forward(self._client, self.owner_url, self.secret, event, idempotent)
+        forwarder = self._forwarder
+        accepted = await forwarder.forward(self.owner_url, self.secret, event, idempotent)
         with contextlib.suppress(Exception):  # read your writes here (the leader has them)
             await self._read_your_writes()
         return accepted
