@@ -138,6 +138,7 @@ class Forwarder:
         self.requests = 0  # requests sent to owners, for the tests and the curious
         self._waiting: list[_Waiting] = []
         self._senders: set[asyncio.Task[None]] = set()
+        self._active = 0  # senders that have not yet found the queue empty
 
     async def forward(
         self, owner_url: str, secret: str, event: Event, idempotent: Idempotent | None
@@ -147,43 +148,50 @@ class Forwarder:
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
         line = json.dumps(encode_submission(event, idempotent), separators=(",", ":")).encode()
         self._waiting.append((owner_url, secret, line, future))
-        if len(self._senders) < self.in_flight:
+        if self._active < self.in_flight:
+            self._active += 1
             sender = asyncio.get_running_loop().create_task(self._send())
             self._senders.add(sender)
             sender.add_done_callback(self._senders.discard)
         return await future
 
     async def _send(self) -> None:
-        while self._waiting:
-            owner, secret = self._waiting[0][0], self._waiting[0][1]
-            group: list[_Waiting] = []
-            size = 0
-            for w in self._waiting:
-                if w[:2] != (owner, secret):
+        try:
+            while self._waiting:
+                await self._send_group()
+        finally:  # counted down as it finds nothing waiting, with no await in between
+            self._active -= 1
+
+    async def _send_group(self) -> None:
+        owner, secret = self._waiting[0][0], self._waiting[0][1]
+        group: list[_Waiting] = []
+        size = 0
+        for w in self._waiting:
+            if w[:2] != (owner, secret):
+                continue
+            if group and (len(group) == self.batch_max or size + len(w[2]) > self.batch_bytes):
+                break
+            group.append(w)
+            size += len(w[2]) + 1
+        taken = {id(w) for w in group}
+        self._waiting = [w for w in self._waiting if id(w) not in taken]
+        answers: list[Accepted | DialbackError] = []
+        try:
+            answers = await self._post(owner, secret, [w[2] for w in group])
+        except ServiceUnavailable as failure:  # one error each: they are raised concurrently
+            answers = [ServiceUnavailable(failure.message) for _ in group]
+        except Exception as failure:  # an answer we cannot read: fail the group, go on
+            answers = [ServiceUnavailable(f"forwarding failed ({failure!r})") for _ in group]
+        finally:  # cancelled (the node stops): no caller is left waiting
+            for (_, _, _, future), answer in itertools.zip_longest(group, answers):
+                if future.done():  # its caller gave up
                     continue
-                if group and (len(group) == self.batch_max or size + len(w[2]) > self.batch_bytes):
-                    break
-                group.append(w)
-                size += len(w[2]) + 1
-            taken = {id(w) for w in group}
-            self._waiting = [w for w in self._waiting if id(w) not in taken]
-            answers: list[Accepted | DialbackError] = []
-            try:
-                answers = await self._post(owner, secret, [w[2] for w in group])
-            except DialbackError as failure:
-                answers = [failure] * len(group)
-            except Exception as failure:  # an answer we cannot read: fail the group, go on
-                answers = [ServiceUnavailable(f"forwarding failed ({failure!r})")] * len(group)
-            finally:  # cancelled (the node stops): no caller is left waiting
-                for (_, _, _, future), answer in itertools.zip_longest(group, answers):
-                    if future.done():  # its caller gave up
-                        continue
-                    if answer is None:
-                        future.set_exception(ServiceUnavailable("this node is stopping"))
-                    elif isinstance(answer, DialbackError):
-                        future.set_exception(answer)
-                    else:
-                        future.set_result(answer)
+                if answer is None:
+                    future.set_exception(ServiceUnavailable("this node is stopping"))
+                elif isinstance(answer, DialbackError):
+                    future.set_exception(answer)
+                else:
+                    future.set_result(answer)
 
     async def close(self) -> None:
         """Stop sending; whoever still waits gets ``ServiceUnavailable``."""
@@ -212,8 +220,10 @@ class Forwarder:
         body: Any = {}
         with contextlib.suppress(ValueError):
             body = response.json() if response.content else {}
-        if response.status_code != 200 or not isinstance(body, dict):
-            raise error_from(body if isinstance(body, dict) else {})
+        if not isinstance(body, dict):
+            body = {}
+        if response.status_code != 200:  # the whole group refused: one error each
+            return [error_from(body) for _ in submissions]
         results = body.get("results")
         if not isinstance(results, list) or len(results) != len(submissions):
             raise ServiceUnavailable("the shard's owner answered another number of events")
