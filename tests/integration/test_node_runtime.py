@@ -8,6 +8,7 @@ import asyncio
 import random
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,16 @@ from typer.testing import CliRunner
 from dialback.api import cluster
 from dialback.api.app import create_app
 from dialback.cli import app as cli
-from dialback.domain.model import Outcome
+from dialback.domain.errors import UnknownQueue
+from dialback.domain.events import CallbackRequested
+from dialback.domain.model import (
+    CallbackRequest,
+    ConversationId,
+    InteractionId,
+    Outcome,
+    QueueId,
+)
+from dialback.service.forward import BATCH_PATH
 from dialback.service.node import NodeRuntime, node_engine
 from dialback.service.snapshots import SnapshotPolicy
 from dialback.store.db import connect, migrate
@@ -147,4 +157,68 @@ def test_a_leader_past_its_deadline_fences_itself_and_dials_nothing(db: str) -> 
         eventually(lambda: a.node.leading, timeout=4 * LEASE, what="a to lead again")
         assert a.node.epoch == 2  # a new term, a new epoch
     finally:
+        a.stop()
+
+
+def test_each_of_many_concurrent_forwarded_writes_is_read_back_at_once_on_the_follower(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17, read-your-writes through a follower: forwarded writes that come back together
+    share catch-up passes of the replica, and each is in the follower's replica when its own
+    ``submit`` returns (checked on the follower's loop, with no await in between: a pass that
+    had started before the write came back would not have it). The follower's reads of the log
+    answer 20 ms late, as from a busy database, so that writes come back while one runs."""
+    read = SnapshotStore.events_after
+
+    def late(self: SnapshotStore, seq: int, batch: int = 5000) -> Iterator[Any]:
+        found = list(read(self, seq, batch))
+        time.sleep(0.02)  # the rows are read; the answer is slow (not waiting for anything)
+        return iter(found)
+
+    monkeypatch.setattr(SnapshotStore, "events_after", late)
+    token = admin_token(db)
+    a = start(db, "a", token)
+    eventually(lambda: a.node.leading and a.node._writer is not None, what="a to lead")
+    b = start(db, "b", token)
+    try:
+        queue_id = QueueId(ok(b.client.post("/api/v2/routing/queues", json={"name": "Q"}))["id"])
+
+        async def create(i: int) -> bool:
+            callback = InteractionId(f"cb-{i}")
+            request = CallbackRequest(queue_id, (f"+1415555{2000 + i:04d}",))
+            await b.node.submit(CallbackRequested(callback, ConversationId(f"c-{i}"), request))
+            return callback in b.node.engine.interactions  # no await since the answer
+
+        async def client(first: int) -> list[tuple[int, bool]]:  # one write after the other
+            return [(i, await create(i)) for i in range(first, first + 16)]
+
+        async def refused(i: int) -> str:  # the leader's engine refuses it, in the same group
+            request = CallbackRequest(QueueId("nowhere"), ("+14155552671",))
+            try:
+                await b.node.submit(
+                    CallbackRequested(InteractionId(f"x-{i}"), ConversationId(f"x-{i}"), request)
+                )
+            except UnknownQueue as error:
+                return error.code
+            return "accepted"
+
+        async def many() -> tuple[list[list[tuple[int, bool]]], list[str]]:
+            # clients writing one after the other (passes and commits interleave), and at the
+            # same time requests that the leader refuses
+            writes = asyncio.gather(*(client(c * 16) for c in range(8)))
+            refusals = asyncio.gather(*(refused(i) for i in range(3)))
+            return await writes, await refusals
+
+        written, refusals = b.run(many())
+        seen = [pair for pairs in written for pair in pairs]
+        assert not b.node.leading and len(seen) == 128
+        assert [i for i, found in seen if not found] == []
+        assert {f"cb-{i}" for i in range(128)} <= set(a.node.engine.interactions)
+        assert refusals == ["queue_not_found"] * 3  # each refusal comes back as its own error
+        assert b.node._forwarder is not None and b.node._forwarder.requests < 128 + 3
+        line = b'{"kind": "x", "payload": {}}'  # without the cluster's secret: refused
+        denied = a.client.post(BATCH_PATH, content=line, headers={"Content-Type": "x/y"})
+        assert (denied.status_code, denied.json()["code"]) == (403, "forbidden")
+    finally:
+        b.stop()
         a.stop()

@@ -128,6 +128,14 @@ def test_three_nodes_and_two_kills_lose_no_callback_and_never_overlap_dials(
         take_overs: list[float] = []
         try:
             phase("three nodes up")
+
+            def every_node_knows_the_demo_queue() -> bool:  # made by the leader's demo center,
+                headers = {"Authorization": f"Bearer {token}"}  # then on each replica
+                path = "/api/v2/routing/queues/support/estimatedwaittime"
+                answers = [httpx.get(f"{n.url}{path}", headers=headers) for n in nodes]
+                return all(a.status_code == 200 for a in answers)
+
+            eventually(every_node_knows_the_demo_queue, timeout=30, what="the demo's queue")
             accepted += create_callbacks(nodes, token, CALLBACKS[0], "a")
             phase(f"{CALLBACKS[0]} callbacks accepted")
             for round_, count in enumerate(CALLBACKS[1:]):

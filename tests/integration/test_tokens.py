@@ -8,10 +8,12 @@ import re
 import time
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from dialback.cli import app
 from dialback.service.tokens import AGENT_TOKEN_SECONDS, Tokens
+from dialback.store import tables
 
 from .conftest import Service, ok
 from .test_api import CUSTOMER, make_agent, make_queue
@@ -171,3 +173,27 @@ def test_a_page_session_ends_when_its_token_is_revoked(service: Service) -> None
     ok(service.admin.delete(f"/api/v2/tokens/{made['id']}"))
     after = page.get("/")
     assert after.status_code in (302, 303, 307) and after.headers["location"].startswith("/signin")
+
+
+def test_nodes_starting_together_keep_one_demo_token_and_revoke_the_others(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: ``serve --demo`` nodes starting together on a new database each found no demo
+    token, made one and stored it; all but the first failed to start (a unique key on ``meta``).
+    Now a late one takes the token stored first and revokes the one it made."""
+    tokens = Tokens(service.store)
+    chosen = tokens.demo_admin()  # the node that stored first
+    before = len(tokens.list())
+    read = service.store.meta
+
+    def insert_only(key: str, value: str) -> None:  # set_meta's delete ran before that store
+        monkeypatch.setattr(service.store, "meta", read)
+        with service.store.engine.begin() as c:
+            c.execute(tables.meta.insert().values(key=key, value=value))
+
+    monkeypatch.setattr(service.store, "meta", lambda key: None)  # read before the first stored
+    monkeypatch.setattr(service.store, "set_meta", insert_only)
+    assert tokens.demo_admin() == chosen
+    monkeypatch.undo()
+    assert len(tokens.list()) == before  # the late one's own token was revoked
+    ok(bearer(service, chosen).get("/api/v2/routing/queues"))

@@ -122,16 +122,20 @@ class SafeJSONResponse(JSONResponse):
         return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
-def response(error: DialbackError) -> JSONResponse:
-    status = status_of(error)
-    headers = None
-    if isinstance(error, ServiceUnavailable):
-        headers = {"Retry-After": str(error.retry_after)}
-    found = body(status, error.code, error.message, error.field)
+def error_body(error: DialbackError) -> dict[str, Any]:
+    """The JSON body of ``error``'s answer."""
+    found = body(status_of(error), error.code, error.message, error.field)
     params = getattr(error, "params", None)  # issue 14: the next open time, the existing callback
     if params:
         found["messageParams"] = {**found.get("messageParams", {}), **params}
-    return SafeJSONResponse(found, status_code=status, headers=headers)
+    return found
+
+
+def response(error: DialbackError) -> JSONResponse:
+    headers = None
+    if isinstance(error, ServiceUnavailable):
+        headers = {"Retry-After": str(error.retry_after)}
+    return SafeJSONResponse(error_body(error), status_code=status_of(error), headers=headers)
 
 
 async def dialback_error(_: Request, error: Exception) -> JSONResponse:

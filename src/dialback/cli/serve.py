@@ -134,6 +134,7 @@ def serve(
             ttl=lease_seconds,
             margin=lease_seconds / 4,
             poll=min(1.0, lease_seconds / 8),
+            forward_bytes=max_body // 2,  # forwarded groups fit the other nodes' body limit
             on_lead=(lambda leader: DemoCenter(leader, speed=speed).start()) if demo else None,
         )
         print(f"dialback node {node} listening on {url}", flush=True)

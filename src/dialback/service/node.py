@@ -33,7 +33,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from dialback.domain.events import Event
-from dialback.service.forward import forward
+from dialback.domain.limits import BODY_BYTES
+from dialback.service.forward import Forwarder
 from dialback.service.runtime import Accepted, Runtime, ServiceUnavailable
 from dialback.service.snapshots import rebuild
 from dialback.store.leases import LeaseLost, Leases, list_leases
@@ -71,8 +72,12 @@ class NodeRuntime(Runtime):
     _replica: bool = False  # whether engine + _position follow the log (not a past term's)
     _term_over: asyncio.Future[None] | None = None  # resolved when this node steps down
     _client: httpx.AsyncClient | None = None
+    forward_bytes: int = BODY_BYTES // 2  # the largest group of forwarded events (forward.py)
+    _forwarder: Forwarder | None = None
     _listeners: int = 0
     _following: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _next_pass: asyncio.Future[None] | None = None  # the catch-up not started yet, to join
+    _passes: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.may_dial = self._may_dial
@@ -100,6 +105,7 @@ class NodeRuntime(Runtime):
         async with self._following:
             await self._follow()
         self._client = httpx.AsyncClient(timeout=10)
+        self._forwarder = Forwarder(self._client, batch_bytes=self.forward_bytes)
         self._beat = self.loop.create_task(self._heartbeat())
 
     async def stop(self) -> None:
@@ -126,6 +132,8 @@ class NodeRuntime(Runtime):
                     asyncio.to_thread(leases.release, self.shard, epoch), timeout=self.ttl / 4
                 )
             await asyncio.wait_for(asyncio.to_thread(leases.unregister), timeout=self.ttl / 4)
+        if self._forwarder is not None:
+            await self._forwarder.close()
         if self._client is not None:
             await self._client.aclose()
 
@@ -288,23 +296,26 @@ class NodeRuntime(Runtime):
     async def _catch_up(self) -> None:
         """Apply the events logged after the replica's position (one caller at a time)."""
         async with self._following:
-            if self.leading:
-                return
-            if not self._replica:
+            await self._catch_up_held()
+
+    async def _catch_up_held(self) -> None:
+        if self.leading:
+            return
+        if not self._replica:
+            await self._follow()
+            return
+        source = SnapshotStore(self.store.engine, self.shard)
+        tail = await asyncio.to_thread(lambda: list(source.events_after(self._position)))
+        if tail and tail[0][0] != self._position + 1:  # a gap: a failed commit, or pruning
+            pruned = await asyncio.to_thread(source.pruned_through)
+            if pruned > self._position:  # events this replica never saw are gone
                 await self._follow()
                 return
-            source = SnapshotStore(self.store.engine, self.shard)
-            tail = await asyncio.to_thread(lambda: list(source.events_after(self._position)))
-            if tail and tail[0][0] != self._position + 1:  # a gap: a failed commit, or pruning
-                pruned = await asyncio.to_thread(source.pruned_through)
-                if pruned > self._position:  # events this replica never saw are gone
-                    await self._follow()
-                    return
-            for seq, event, at in tail:
-                if self.leading:
-                    return
-                self.engine.handle(event, at)
-                self._last_now, self._position = at, seq
+        for seq, event, at in tail:
+            if self.leading:
+                return
+            self.engine.handle(event, at)
+            self._last_now, self._position = at, seq
 
     # --- events ---------------------------------------------------------------------------------
     async def submit(
@@ -315,12 +326,39 @@ class NodeRuntime(Runtime):
             return await self.submit_here(event, idempotent=idempotent, wait=wait)
         if self.owner_url is None or self.owner_url == self.url:
             await self._refresh()
-        if self.owner_url is None or self.owner_url == self.url or self._client is None:
+        if self.owner_url is None or self.owner_url == self.url or self._forwarder is None:
             raise ServiceUnavailable("no node leads the shard at the moment; retry")
-        accepted = await forward(self._client, self.owner_url, self.secret, event, idempotent)
+        forwarder = self._forwarder
+        accepted = await forwarder.forward(self.owner_url, self.secret, event, idempotent)
         with contextlib.suppress(Exception):  # read your writes here (the leader has them)
-            await self._catch_up()
+            await self._read_your_writes()
         return accepted
+
+    async def _read_your_writes(self) -> None:
+        """Catch the replica up in a pass that starts after this call. Forwarded writes that
+        come back while one pass runs share the next one: a busy follower reads the log's tail
+        once for many writes instead of once each, one after the other."""
+        pending = self._next_pass
+        if pending is None:
+            pending = self._next_pass = self.loop.create_future()
+            task = self.loop.create_task(self._pass(pending))
+            self._passes.add(task)
+            task.add_done_callback(self._passes.discard)
+        await asyncio.shield(pending)
+
+    async def _pass(self, pending: asyncio.Future[None]) -> None:
+        try:
+            async with self._following:
+                self._next_pass = None  # started: later writes need a later pass
+                await self._catch_up_held()
+        except Exception as failure:
+            self._next_pass = None if self._next_pass is pending else self._next_pass
+            if not pending.done():
+                pending.set_exception(failure)
+                pending.exception()  # retrieved here: a caller may have given up waiting
+            return
+        if not pending.done():
+            pending.set_result(None)
 
     async def submit_here(
         self, event: Event, *, idempotent: Idempotent | None = None, wait: bool = False

@@ -16,6 +16,8 @@ import re
 import time
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from dialback.domain.errors import InvalidChoice, InvalidInput, NotFound, UnknownAgent
 from dialback.store.repository import TOKEN_ID, Reader, Store, TokenRow, hash_token
 
@@ -112,5 +114,12 @@ class Tokens:
         if kept is not None and self.holder(kept) is not None:
             return kept
         token = self.store.create_token("admin")
-        self.store.set_meta(DEMO_TOKEN, token)
+        try:
+            self.store.set_meta(DEMO_TOKEN, token)
+        except sa.exc.IntegrityError:  # nodes starting together (issue 17): another one chose
+            self.store.revoke_token(hash_token(token))  # the one not kept
+            chosen = self.store.meta(DEMO_TOKEN)
+            if chosen is None:
+                raise
+            return chosen
         return token
