@@ -7,12 +7,15 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import threading
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,8 +65,6 @@ def start_node(db: str, name: str, folder: Path, *extra: str) -> Node:
         found = LISTENING.search(output.read_text()) if output.exists() else None
         return found.group(2) if found else None
 
-    url = eventually(reported, timeout=60, what=f"node {name} to report its address")
-
     def healthy() -> bool:
         try:
             return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
@@ -71,8 +72,29 @@ def start_node(db: str, name: str, folder: Path, *extra: str) -> Node:
             assert process.poll() is None, output.read_text()
             return False
 
-    eventually(healthy, timeout=60, what=f"node {name} to start")
+    try:
+        url = eventually(reported, timeout=60, what=f"node {name} to report its address")
+        eventually(healthy, timeout=60, what=f"node {name} to start")
+    except BaseException:  # a node that did not start is not left running
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+        raise
     return Node(name, process, url, log, output)
+
+
+def start_nodes(db: str, names: list[str], folder: Path, *extra: str) -> list[Node]:
+    """Several nodes started together; if one fails, those that started are stopped too."""
+    with ThreadPoolExecutor(len(names)) as pool:
+        futures = [pool.submit(start_node, db, n, folder, *extra) for n in names]
+    started = [f.result() for f in futures if f.exception() is None]
+    failed = [f.exception() for f in futures if f.exception() is not None]
+    if failed:
+        for node in started:
+            os.killpg(node.process.pid, signal.SIGKILL)
+            node.process.wait(timeout=30)
+        raise failed[0]  # type: ignore[misc]
+    return started
 
 
 def records(log: Path) -> list[dict[str, Any]]:

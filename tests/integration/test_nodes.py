@@ -29,7 +29,16 @@ from dialback.store.db import connect
 from dialback.store.leases import list_leases
 
 from . import postgres
-from .cluster import Node, Proxy, dials, in_flight, overlapping, records, start_node
+from .cluster import (
+    Node,
+    Proxy,
+    dials,
+    in_flight,
+    overlapping,
+    records,
+    start_node,
+    start_nodes,
+)
 from .conftest import eventually, pg_admin_url
 
 LEASE = 4.0  # seconds (the default is 8; shorter here to keep the test short)
@@ -119,10 +128,7 @@ def test_three_nodes_and_two_kills_lose_no_callback_and_never_overlap_dials(
 
     with postgres.fresh_database(pg_admin_url()) as db:
         token = admin_token(db)  # migrates the new database, too
-        with ThreadPoolExecutor(3) as pool:
-            nodes = list(
-                pool.map(lambda n: start_node(db, n, tmp_path, *node_args()), ["n1", "n2", "n3"])
-            )
+        nodes = start_nodes(db, ["n1", "n2", "n3"], tmp_path, *node_args())
         engine = connect(db)
         accepted: list[str] = []
         take_overs: list[float] = []
