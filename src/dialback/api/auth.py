@@ -40,9 +40,10 @@ async def principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send Authorization: Bearer <token>")
     tokens: Tokens = request.app.state.tokens
-    # Looked up on every request (a primary-key read): a revoked or expired token is refused
-    # at once, whichever process revoked it.
-    holder = tokens.holder(token)
+    # Looked up on every request (a primary-key read, shared with the requests waiting at the
+    # same time, service/tokens.py): a revoked or expired token is refused at once, whichever
+    # process revoked it.
+    holder = await tokens.check(token)
     if holder is None:
         raise Unauthorized("unknown, revoked or expired token")
     return Principal(Role(holder.role), holder.user_id, holder.scope)

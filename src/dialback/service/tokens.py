@@ -7,11 +7,16 @@ The rules live here so ``dialback token …`` and the admin API apply the same o
 - agent tokens expire after ``AGENT_TOKEN_SECONDS`` unless told otherwise, the others never
   unless told;
 - a token is looked up on every request (no cache), so a revoked or expired token is refused at
-  once, by every process sharing the database.
+  once, by every process sharing the database. The API's lookups (``check``) are shared: the
+  requests that arrive while one lookup is out wait for the next one, which asks the database
+  for all of their tokens in one query (issue 17: one query per request cost the service more
+  CPU than the creation itself). A lookup that was sent before a request arrived never answers
+  it, so a request that starts after a revocation committed is refused, as with one query each.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from dataclasses import dataclass
@@ -48,6 +53,11 @@ class Holder:
     scope: str
 
 
+def _holder(digest: str, found: tuple[str, str | None]) -> Holder:
+    role, user_id = found
+    return Holder(role, user_id, f"user:{user_id}" if user_id else f"token:{digest[:TOKEN_ID]}")
+
+
 def parse_duration(text: str) -> float | None:
     """``90s``, ``30m``, ``12h``, ``7d`` (or plain seconds) to seconds; ``never`` is None.
     Raises ``InvalidInput``."""
@@ -66,15 +76,47 @@ class Tokens:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._reader = Reader(store.engine)
+        # ``check``: the hashes waiting for the next lookup, each with its waiters' futures
+        self._waiting: dict[str, list[asyncio.Future[tuple[str, str | None] | None]]] = {}
+        self._looking: asyncio.Task[None] | None = None
 
     def holder(self, token: str) -> Holder | None:
         """Who ``token`` speaks for now; None when unknown, revoked or expired."""
         found = self.store.token(token)
-        if found is None:
-            return None
-        role, user_id = found
-        scope = f"user:{user_id}" if user_id else f"token:{hash_token(token)[:TOKEN_ID]}"
-        return Holder(role, user_id, scope)
+        return None if found is None else _holder(hash_token(token), found)
+
+    async def check(self, token: str) -> Holder | None:
+        """``holder`` for a request on the event loop, without blocking it: the lookup is made
+        in a thread by a query sent after this call began, shared with the other requests
+        waiting for it (see the module docstring). Raises what the database raises."""
+        digest = hash_token(token)
+        loop = asyncio.get_running_loop()
+        if self._looking is not None and self._looking.get_loop() is not loop:
+            self._waiting, self._looking = {}, None  # a new event loop (tests): start afresh
+        future: asyncio.Future[tuple[str, str | None] | None] = loop.create_future()
+        self._waiting.setdefault(digest, []).append(future)
+        if self._looking is None or self._looking.done():
+            self._looking = loop.create_task(self._look_up())
+        found = await future
+        return None if found is None else _holder(digest, found)
+
+    async def _look_up(self) -> None:
+        """Answer the waiting hashes, one query per round, until none waits (bounded by the
+        requests: a round takes every hash waiting when it starts)."""
+        while self._waiting:
+            taken, self._waiting = self._waiting, {}
+            try:
+                found = await asyncio.to_thread(self.store.token_holders, list(taken))
+            except Exception as failure:
+                for futures in taken.values():
+                    for future in futures:
+                        if not future.done():
+                            future.set_exception(failure)
+                continue
+            for digest, futures in taken.items():
+                for future in futures:
+                    if not future.done():  # a waiter cancelled (its client went away)
+                        future.set_result(found.get(digest))
 
     def create(
         self, role: str, user_id: str | None = None, expires_in: float | str | None = "default"

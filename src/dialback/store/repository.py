@@ -148,8 +148,11 @@ class _Batch:
         self._event(step)
         for effect in step.effects:
             self._effect(effect, step.at)
+        logged = getattr(step.event, "request", None)
         for interaction_id, request in step.requests.items():  # after the row is made
-            self.interaction(interaction_id, {"request": to_json(request)})
+            # the request the event itself carries is encoded already, in its payload
+            stored = payload["request"] if request is logged else to_json(request)
+            self.interaction(interaction_id, {"request": stored})
         if step.idempotent is not None:
             i = step.idempotent
             self.idempotent.append(
@@ -465,6 +468,25 @@ class Store:
         if row is None or (row.expires_at is not None and row.expires_at <= moment):
             return None
         return (row.role, row.user_id)
+
+    def token_holders(
+        self, hashes: Sequence[str], now: float | None = None
+    ) -> dict[str, tuple[str, str | None]]:
+        """``token`` for many tokens at once, by their hashes (``hash_token``), in one query:
+        the role and user of each hash that is known, unrevoked and unexpired."""
+        a = t.api_tokens
+        moment = time.time() if now is None else now
+        with self.engine.connect() as c:
+            rows = c.execute(
+                sa.select(a.c.token_hash, a.c.role, a.c.user_id, a.c.expires_at).where(
+                    a.c.token_hash.in_(list(hashes))
+                )
+            ).all()
+        return {
+            r.token_hash: (r.role, r.user_id)
+            for r in rows
+            if r.expires_at is None or r.expires_at > moment
+        }
 
     def tokens(self) -> list[TokenRow]:
         a = t.api_tokens
