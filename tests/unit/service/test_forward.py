@@ -144,6 +144,18 @@ def test_a_leader_that_cannot_be_reached_fails_each_write_of_the_group_with_its_
     assert len({id(a) for a in answers}) == 5  # raised concurrently: not one shared object
 
 
+def test_a_transport_that_breaks_outside_httpx_errors_still_answers_503_not_500() -> None:
+    """Seen in a fresh-clone CI run: a follower forwarding to a leader killed a moment before
+    got anyio's ``AttributeError`` (``getpeername`` on a closed socket) out of httpx, not an
+    ``httpx.HTTPError``, and answered 500. Any failure to reach the leader is a 503 to retry."""
+
+    def owner(request: httpx.Request) -> httpx.Response:
+        raise AttributeError("'NoneType' object has no attribute 'getpeername'")
+
+    answers = asyncio.run(_forward_all(owner, 3))
+    assert all(isinstance(a, ServiceUnavailable) for a in answers)
+
+
 def test_a_group_the_leader_refuses_as_a_whole_fails_each_write() -> None:
     def owner(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503, json={"code": "service_unavailable", "message": "no"})
