@@ -17,6 +17,15 @@ import httpx
 from ..integration.conftest import eventually
 from .processes import launch
 
+# A request's own timeout (the tests wait for conditions with ``eventually``): generous, since a
+# CI machine may be busy (a fresh-clone run beside a CPU-bound process read a 5 s timeout out of
+# the analytics details once; issue 12).
+SLOW_MACHINE = 60.0
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
 
 def dialback(*args: str) -> list[str]:
     return [sys.executable, "-m", "dialback.cli", *args]

@@ -27,7 +27,7 @@ from ..integration.conftest import eventually, ok
 from . import corpus, sipp
 from .baresip import write_wav
 from .conftest import require
-from .serving import serve_sip
+from .serving import SLOW_MACHINE, bearer, serve_sip
 
 THRESHOLD = 1.0  # seconds from the greeting's end (compliance.abandonment.thresholdSeconds)
 HANG_UP_MS = 9000  # the customer gives up this long after the answer (a BYE of their own)
@@ -130,7 +130,7 @@ def test_r_x_12_r_x_14_an_abandoned_live_answer_hears_the_message_and_is_counted
     port, spoken_until = customer
     with (
         serve_sip(tmp_path / "service", port) as (url, token),
-        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as admin,
+        httpx.Client(base_url=url, headers=bearer(token), timeout=SLOW_MACHINE) as admin,
     ):
         body = {
             "name": "Support",

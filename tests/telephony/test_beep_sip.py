@@ -24,7 +24,7 @@ from dialback.telephony.sip.dialer import BEEP_WAIT_MS, GREETING_END_MS
 from ..integration.conftest import eventually, ok
 from . import corpus, sipp
 from .conftest import require
-from .serving import serve_sip
+from .serving import SLOW_MACHINE, bearer, serve_sip
 
 # sipp streams the file from its first byte in 160-byte packets, so dialback's 20 ms frames are
 # the file's frames and the beep tracker (whose times are frame counts) sees the same audio at the
@@ -104,7 +104,7 @@ def test_issue15_the_beep_time_comes_through_sip_and_the_flow_starts_after_it(
     uri = f"sip:voicemail@127.0.0.1:{flow[0]}"
     with (
         serve_sip(tmp_path / "service", machine[0], "--flow", f"vm={uri}") as (url, token),
-        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as admin,
+        httpx.Client(base_url=url, headers=bearer(token), timeout=SLOW_MACHINE) as admin,
     ):
         reaction = {"answeringMachineReactionType": "TransferToFlow"}
         body = {

@@ -17,7 +17,7 @@ from ..integration.conftest import eventually, ok
 from . import baresip, corpus, sipp
 from .baresip import recorded, tone_seconds, write_wav
 from .conftest import require
-from .serving import serve_sip
+from .serving import SLOW_MACHINE, bearer, serve_sip
 
 CUSTOMER_TONE = 1400.0  # what the customer "says" after hello: easy to find in a recording
 AGENT_TONE = 700.0
@@ -62,7 +62,7 @@ def test_r_cf_5_customer_first_callback_reaches_the_agents_phone_with_the_custom
     voice = write_wav(tmp_path / "agent.wav", corpus.tone(AGENT_TONE, 30.0, level=6000))
     with (
         baresip.agent_phone(tmp_path / "agent", voice) as phone,
-        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as admin,
+        httpx.Client(base_url=url, headers=bearer(token), timeout=SLOW_MACHINE) as admin,
     ):
         body = {
             "name": "Support",
