@@ -165,7 +165,14 @@ def test_r_x_12_r_x_14_an_abandoned_live_answer_hears_the_message_and_is_counted
 
         report = eventually(accounted, timeout=30, what="the live answer to be accounted")
         metrics = admin.get("/metrics").text
-        details = ok(admin.get(f"/api/v2/analytics/conversations/{conversation}/details"))
+
+        def dialed() -> dict[str, Any] | None:  # the details' read model may lag the count
+            found: dict[str, Any] = ok(
+                admin.get(f"/api/v2/analytics/conversations/{conversation}/details")
+            )
+            return found if found["stitched"]["dials"] else None
+
+        details = eventually(dialed, timeout=30, what="the dial in the conversation's details")
     # (2) counted abandoned, by both rules, in the analytics API and on /metrics (R-X-13)
     assert (report["us"]["liveAnswers"], report["us"]["abandoned"]) == (1, 1)
     assert report["us"]["rate"] == 1.0

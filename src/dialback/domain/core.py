@@ -506,6 +506,12 @@ class Core:
             self.close_segment(interaction, purpose, media, agent_id, how, details=details)
             return
         answered_at = self.now - result.analysis_seconds
+        ringing = interaction.open.get((purpose, agent_id, media))
+        if ringing is not None and answered_at < ringing.start:
+            # The dialer measures the analysis on its own clock; a ring reported late (a busy
+            # machine) opened its segment after the real answer. Never before that segment:
+            # the dial's segments stay in order, and its stitched record keeps the dial.
+            answered_at = ringing.start
         if result.greeting_end is not None:
             details["greeting_end"] = answered_at + result.greeting_end
         if result.beep_end is not None:  # issue 15

@@ -52,6 +52,7 @@ def test_issue15_the_dialer_is_asked_to_wait_for_the_beep_only_when_a_flow_takes
 
 def test_issue15_transfer_to_flow_starts_after_the_beep() -> None:
     w, dial = dialed(**TO_FLOW)
+    w.advance(3.0)  # it rings; the machine answers 2.5 s before the verdict
     answered = w.now - 2.5
     # the verdict comes 2.5 s after the answer; the beep ends 4 s after it: 1.5 s from now
     effects = w.send(DialCompleted(dial.dial_id, machine(2.5, 4.0)))
