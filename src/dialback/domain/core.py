@@ -485,16 +485,31 @@ class Core:
         )
         self.sink.connect_to_agent(interaction.id, agent.id, agent.address)
 
+    def answer_time(
+        self, interaction: Interaction, agent_id: AgentId | None, result: DialResult
+    ) -> float:
+        """When a dial was answered: the result's time less the analysis the dialer measured on
+        its own clock, never before the dial's open segment (a ring reported late on a busy
+        machine opened its segment after the real answer). The one answer time the timeline,
+        the abandoned-call accounting and a flow's start after the beep all use."""
+        answered_at = self.now - result.analysis_seconds
+        purpose, media = dial_communication(agent_id)
+        ringing = interaction.open.get((purpose, agent_id, media))
+        if ringing is not None and answered_at < ringing.start:
+            answered_at = ringing.start
+        return answered_at
+
     def dial_segments_end(
         self,
         interaction: Interaction,
         agent_id: AgentId | None,
         dial_id: DialId,
         result: DialResult,
+        answered_at: float,
     ) -> None:
         """Close a dial's segments: ``dialing``/``contacting`` until the answer, ``converting``
-        (call progress analysis) from the answer to the result; the outcome goes on the last.
-        An answered dial puts the customer on the line from the answer."""
+        (call progress analysis) from the answer (``answer_time``) to the result; the outcome
+        goes on the last. An answered dial puts the customer on the line from the answer."""
         purpose, media = dial_communication(agent_id)
         details: dict[str, Any] = {
             "outcome": result.outcome,
@@ -505,13 +520,6 @@ class Core:
         if not result.answered:
             self.close_segment(interaction, purpose, media, agent_id, how, details=details)
             return
-        answered_at = self.now - result.analysis_seconds
-        ringing = interaction.open.get((purpose, agent_id, media))
-        if ringing is not None and answered_at < ringing.start:
-            # The dialer measures the analysis on its own clock; a ring reported late (a busy
-            # machine) opened its segment after the real answer. Never before that segment:
-            # the dial's segments stay in order, and its stitched record keeps the dial.
-            answered_at = ringing.start
         if result.greeting_end is not None:
             details["greeting_end"] = answered_at + result.greeting_end
         if result.beep_end is not None:  # issue 15

@@ -161,8 +161,11 @@ def dial_ended(core: Core, interaction: Interaction) -> None:
     release_reservation(core, interaction)
 
 
-def dial_completed(core: Core, interaction: Interaction, result: DialResult) -> None:
-    """R-CF-5..7: react to the outcome of a dialer's dial."""
+def dial_completed(
+    core: Core, interaction: Interaction, result: DialResult, answered_at: float
+) -> None:
+    """R-CF-5..7: react to the outcome of a dialer's dial answered at ``answered_at``
+    (``Core.answer_time``)."""
     queue = core.queues[interaction.queue_id]
     settings = queue.settings.callback
     reserved = interaction.reserved_agent
@@ -181,7 +184,7 @@ def dial_completed(core: Core, interaction: Interaction, result: DialResult) -> 
     core.set_state(interaction, State.CONNECTED, outcome=result.outcome)
     if reaction is Reaction.TRANSFER_TO_FLOW:
         assert flow is not None
-        start = flow_start(core, result)
+        start = flow_start(core, result, answered_at)
         if start > core.now:  # issue 15: the message is left after the beep
             core.start_timer(TimerKind.FLOW_START, interaction.id, start, interaction)
             return
@@ -191,13 +194,13 @@ def dial_completed(core: Core, interaction: Interaction, result: DialResult) -> 
         core.end(interaction, EndReason.HUNG_UP)
 
 
-def flow_start(core: Core, result: DialResult) -> float:
+def flow_start(core: Core, result: DialResult, answered_at: float) -> float:
     """Issue 15: when a ``TransferToFlow`` reaction starts: once the machine's beep has ended
     (``beep_end`` after the answer), so the flow's message is recorded; now when no beep was
     heard (the dialer waited for one as long as it would) or the answer was a live voice."""
     if result.outcome is not Outcome.ANSWERING_MACHINE or result.beep_end is None:
         return core.now
-    return core.now - result.analysis_seconds + result.beep_end
+    return max(core.now, answered_at + result.beep_end)
 
 
 def flow_due(core: Core, interaction: Interaction) -> None:

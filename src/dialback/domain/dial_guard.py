@@ -280,11 +280,11 @@ def release(core: Core, callback_id: InteractionId) -> None:
 
 # --- abandoned-call accounting (R-X-12..15) ---------------------------------------------------
 def dial_resolved(
-    core: Core, interaction: Interaction, dial_id: DialId, result: DialResult
+    core: Core, interaction: Interaction, dial_id: DialId, result: DialResult, answered: float
 ) -> None:
     """A dialer's dial resolved: counted for the live-answer rate; a live voice starts its
     wait for an agent, measured from the greeting end (from call progress analysis, else the
-    result's time) against the threshold (R-X-12)."""
+    result's time) against the threshold (R-X-12). ``answered`` is ``Core.answer_time``."""
     queue = core.queues[interaction.queue_id]
     accounting = core.guard.accounting
     ledger = accounting.ledger(queue.id)
@@ -293,7 +293,6 @@ def dial_resolved(
         return
     request = interaction.request
     assert request is not None
-    answered = core.now - result.analysis_seconds
     greeting_end = core.now if result.greeting_end is None else answered + result.greeting_end
     number = request.numbers[interaction.number_index]
     if result.outcome is Outcome.ANSWERING_MACHINE:  # for Ofcom's false-positive estimate

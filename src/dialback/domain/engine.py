@@ -558,13 +558,13 @@ class Engine(Core):
         interaction.last_outcome = result.outcome
         agent_id = interaction.agent_id if interaction.dial_by_agent else None
         self.sink.dial_resolved(dial_id, interaction.id, agent_id, result)
-        self.dial_segments_end(interaction, agent_id, dial_id, result)
-        if not interaction.dial_by_agent:
-            dial_guard.dial_resolved(self, interaction, dial_id, result)  # R-X-12
+        answered_at = self.answer_time(interaction, agent_id, result)
+        self.dial_segments_end(interaction, agent_id, dial_id, result, answered_at)
         if interaction.dial_by_agent:
             routing.agent_dial_completed(self, interaction, result)
         else:
-            customer_first.dial_completed(self, interaction, result)
+            dial_guard.dial_resolved(self, interaction, dial_id, result, answered_at)  # R-X-12
+            customer_first.dial_completed(self, interaction, result, answered_at)
 
     def _dial_rang(self, dial_id: DialId) -> None:
         interaction_id = self.dials.get(dial_id)

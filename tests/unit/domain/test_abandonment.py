@@ -163,6 +163,7 @@ def test_r_x_12_the_threshold_runs_from_the_greeting_end_that_cpa_reports() -> N
     busy_agent(w)
     w.callback("cb", numbers=(NUMBER,))
     dial = w.dials()[0]
+    w.advance(5)  # it rings
     # answered 3 s ago, greeting ended 1.5 s after the answer: the threshold ends 0.5 s from now
     w.send(DialCompleted(dial.dial_id, DialResult(Outcome.LIVE_VOICE, 200, 0.2, 1.5, 3.0)))
     w.advance(0.4)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from dialback.domain.effects import HangUpCustomer, PlaceCall, TransferToFlow
-from dialback.domain.events import CustomerHungUp, DialCompleted, QueueConfigured
+from dialback.domain.events import CustomerHungUp, DialCompleted, DialRang, QueueConfigured
 from dialback.domain.model import DialResult, EndReason, InteractionId, Outcome, State
+from dialback.domain.records import CallAccounted
 from dialback.domain.settings import parse_queue
 from dialback.domain.timeline import Purpose, SegmentClosed, SegmentType
 
@@ -31,7 +32,9 @@ def dialed(**callback: Any) -> tuple[World, PlaceCall]:
     w.queue(cf(**callback))
     w.agents(1)
     w.callback("cb1")
-    return w, w.dials()[0]
+    dial = w.dials()[0]
+    w.advance(8.0)  # it dials and rings: the answers below come after the dial was placed
+    return w, dial
 
 
 def machine(analysis: float, beep_end: float | None) -> DialResult:
@@ -51,8 +54,7 @@ def test_issue15_the_dialer_is_asked_to_wait_for_the_beep_only_when_a_flow_takes
 
 
 def test_issue15_transfer_to_flow_starts_after_the_beep() -> None:
-    w, dial = dialed(**TO_FLOW)
-    w.advance(3.0)  # it rings; the machine answers 2.5 s before the verdict
+    w, dial = dialed(**TO_FLOW)  # the machine answers 2.5 s before the verdict
     answered = w.now - 2.5
     # the verdict comes 2.5 s after the answer; the beep ends 4 s after it: 1.5 s from now
     effects = w.send(DialCompleted(dial.dial_id, machine(2.5, 4.0)))
@@ -115,3 +117,27 @@ def test_issue15_a_flow_removed_while_the_beep_sounds_hangs_up_instead() -> None
     assert w.of(TransferToFlow, effects) == []
     assert HangUpCustomer(CB) in effects
     assert w.last("cb1").end_reason is EndReason.HUNG_UP
+
+
+def test_a_late_ring_puts_the_answer_at_the_ring_for_timeline_flow_and_record() -> None:
+    """On a busy machine a dial's ring can be reported after the answer the dialer measured on
+    its own clock. The answer is then the ring's time, and the timeline, the flow's start after
+    the beep and the abandoned-call record all use that one time (``Core.answer_time``)."""
+    w, dial = dialed(**TO_FLOW)
+    w.send(DialRang(dial.dial_id))  # reported late: 8 s after the dial
+    rang = w.now
+    w.advance(0.2)
+    # the dialer says the machine answered 2.5 s ago: before the ring was reported
+    w.send(DialCompleted(dial.dial_id, machine(2.5, 4.0)))
+    converting = [
+        e.segment
+        for e in w.log
+        if isinstance(e, SegmentClosed) and e.segment.type is SegmentType.CONVERTING
+    ]
+    assert [s.start for s in converting] == [rang]
+    assert converting[0].beep_end == rang + 4.0
+    (record,) = w.of(CallAccounted)
+    assert record.answered_at == rang and record.machine
+    assert w.of(TransferToFlow, w.advance(3.7)) == []  # 1.5 s from now unclamped
+    assert w.of(TransferToFlow, w.advance(0.2)) == [TransferToFlow(CB, "vm")]
+    assert flow_segment(w).start == rang + 4.0
