@@ -18,6 +18,7 @@ import uvicorn
 
 from dialback.domain.model import Outcome
 from dialback.service.runtime import Runtime
+from dialback.service.shards import Shards
 from dialback.store.db import connect, migrate
 from dialback.store.repository import Store
 from dialback.telephony.simulated import SimulatedCarrier
@@ -78,6 +79,12 @@ class Service:
     server: uvicorn.Server
     thread: threading.Thread
     clients: list[httpx.Client] = field(default_factory=list)
+    app: Any = None
+
+    def app_shards(self) -> Shards:
+        """The runtimes of every shard the app runs (issue 17)."""
+        found: Shards = self.app.state.runtime
+        return found
 
     @property
     def server_loop(self) -> asyncio.AbstractEventLoop:
@@ -112,9 +119,8 @@ def serve(db: str, mix: dict[Outcome, float] | None = None, speed: float = 200.0
         ),
     )
     port = postgres.free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app(runtime)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     eventually(lambda: server.started, what="the server to start")
@@ -124,7 +130,7 @@ def serve(db: str, mix: dict[Outcome, float] | None = None, speed: float = 200.0
         headers={"Authorization": f"Bearer {token}"},
         timeout=20,
     )
-    return Service(f"http://127.0.0.1:{port}", store, runtime, admin, server, thread)
+    return Service(f"http://127.0.0.1:{port}", store, runtime, admin, server, thread, app=app)
 
 
 @pytest.fixture

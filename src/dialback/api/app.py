@@ -41,17 +41,20 @@ from dialback.domain.events import Event
 from dialback.domain.limits import BODY_BYTES
 from dialback.service.queries import Queries
 from dialback.service.runtime import Runtime
+from dialback.service.shards import Shards
 from dialback.service.tokens import Tokens
 
 
 def create_app(
-    runtime: Runtime,
+    service: Runtime | Shards,
     *,
     on_started: Callable[[], Any] | None = None,
     max_body_bytes: int = BODY_BYTES,
 ) -> FastAPI:
     """The app for a runtime not yet started; the lifespan starts and stops it. Request bodies
-    over ``max_body_bytes`` are refused with 413."""
+    over ``max_body_bytes`` are refused with 413. A single ``Runtime`` is the default shard's:
+    the app runs the other shards' runtimes beside it (issue 17, ``service/shards.py``)."""
+    runtime = service if isinstance(service, Shards) else Shards(service)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,7 +100,7 @@ def create_app(
     return app
 
 
-def _monitoring(app: FastAPI, runtime: Runtime, queries: Queries) -> None:
+def _monitoring(app: FastAPI, runtime: Shards, queries: Queries) -> None:
     disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series are noise
     registry = CollectorRegistry()
     events = Counter("dialback_events", "Events the engine accepted", ["kind"], registry=registry)

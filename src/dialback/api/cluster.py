@@ -23,7 +23,7 @@ from dialback.service.forward import (
     decode_submission,
     encode_accepted,
 )
-from dialback.service.node import NodeRuntime, cluster
+from dialback.service.node import cluster
 from dialback.service.runtime import ServiceUnavailable
 
 router = APIRouter(tags=["cluster"])
@@ -38,10 +38,10 @@ async def forwarded_event(
 ) -> dict[str, Any]:
     """An event a follower forwards to this node, the shard's leader."""
     node = runtime(request)
-    if not isinstance(node, NodeRuntime) or not secrets.compare_digest(secret, node.secret):
+    if not node.secret or not secrets.compare_digest(secret, node.secret):
         raise Forbidden("not a node of this cluster")
-    event, idempotent = decode_submission(object_body(body))
-    return encode_accepted(await node.submit_here(event, idempotent=idempotent))
+    event, idempotent, shard = decode_submission(object_body(body))
+    return encode_accepted(await node.submit_here(event, idempotent=idempotent, shard=shard))
 
 
 @router.post(BATCH_PATH, include_in_schema=False)
@@ -52,7 +52,7 @@ async def forwarded_events(
     a request body): each submitted at once, answered in order with its first answer or its
     error (``service/forward.py``)."""
     node = runtime(request)
-    if not isinstance(node, NodeRuntime) or not secrets.compare_digest(secret, node.secret):
+    if not node.secret or not secrets.compare_digest(secret, node.secret):
         raise Forbidden("not a node of this cluster")
     decoded = []
     for i, line in enumerate(line for line in (await request.body()).split(b"\n") if line.strip()):
@@ -63,7 +63,10 @@ async def forwarded_events(
         check_json(value, "")
         decoded.append(decode_submission(object_body(value)))
     answers = await asyncio.gather(
-        *(node.submit_here(event, idempotent=idempotent) for event, idempotent in decoded),
+        *(
+            node.submit_here(event, idempotent=idempotent, shard=shard)
+            for event, idempotent, shard in decoded
+        ),
         return_exceptions=True,
     )
     results: list[dict[str, Any]] = []

@@ -15,7 +15,7 @@ from dialback.domain.callbacks import parse_time
 from dialback.domain.errors import InvalidType, ValueOutOfRange
 from dialback.domain.limits import PAGE_NUMBER, PAGE_SIZE
 from dialback.service.queries import Queries
-from dialback.service.runtime import Runtime
+from dialback.service.shards import Shards
 
 JsonBody = Annotated[Any, Depends(json_body)]
 """A JSON body within ``domain.limits``, validated further by the domain's readers (which name
@@ -27,9 +27,9 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def runtime(request: Request) -> Runtime:
-    """Where routes submit events."""
-    found: Runtime = request.app.state.runtime
+def runtime(request: Request) -> Shards:
+    """Where routes submit events (each to its shard's runtime, issue 17)."""
+    found: Shards = request.app.state.runtime
     return found
 
 

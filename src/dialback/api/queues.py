@@ -18,7 +18,7 @@ from dialback.api.common import (
     runtime,
 )
 from dialback.api.genesys import iso
-from dialback.domain.errors import InvalidType, MissingField, UnknownAgent
+from dialback.domain.errors import AgentInOtherShard, InvalidType, MissingField, UnknownAgent
 from dialback.domain.events import (
     AgentJoinedQueue,
     AgentLeftQueue,
@@ -94,11 +94,15 @@ async def members(
         isinstance(m, dict) and isinstance(m.get("id"), str) for m in body
     ):
         raise InvalidType('expected [{"id": userId}, ...]', field="body")
+    event = AgentLeftQueue if delete else AgentJoinedQueue
     for i, member in enumerate(body):  # all or nothing: every user is known before any change
         if queries(request).agent(AgentId(member["id"])) is None:
             raise UnknownAgent(f"no user {member['id']}", field=f"body[{i}].id")
+        try:  # and in the queue's shard (issue 17)
+            await runtime(request).check(event(AgentId(member["id"]), QueueId(queue_id)))
+        except AgentInOtherShard as refused:
+            raise AgentInOtherShard(refused.message, field=f"body[{i}].id") from None
     for member in body:
-        event = AgentLeftQueue if delete else AgentJoinedQueue
         await runtime(request).submit(event(AgentId(member["id"]), QueueId(queue_id)))
     return {"entities": [{"id": m["id"]} for m in body]}
 

@@ -42,6 +42,7 @@ from dialback.domain.events import (
     WrapUpCompleted,
 )
 from dialback.domain.model import AgentId, InteractionId, Presence, RoutingStatus
+from dialback.domain.settings import check_shard
 from dialback.service.queries import LiveAgent
 
 router = APIRouter(prefix="/api/v2/users", tags=["users"])
@@ -72,7 +73,8 @@ def user_json(request: Request, user_id: str) -> dict[str, Any]:
 async def create_user(request: Request, who: Auth, body: JsonBody) -> dict[str, Any]:
     """Create an agent. Genesys' other user fields (email, …) are accepted and ignored; ``capacity``
     (ext) is how many interactions the agent holds at once (default 1); ``sipUri`` (ext) is the
-    agent's phone, where ``dialback serve --sip`` puts the customer through."""
+    agent's phone, where ``dialback serve --sip`` puts the customer through; ``shard`` (ext,
+    issue 17) is the shard of the queues the agent will join (default ``all``, fixed)."""
     who.require()
     fields = object_body(body)
     name = fields.get("name")
@@ -84,9 +86,12 @@ async def create_user(request: Request, who: Auth, body: JsonBody) -> dict[str, 
     address = fields.get("sipUri")
     if address is not None:
         check_sip_uri(address, "sipUri")
+    shard = fields.get("shard")  # ext, issue 17: the agent's shard, fixed from now on
+    if shard is not None:
+        check_shard(shard)
     user_id = new_id()
     await runtime(request).submit(
-        AgentRegistered(AgentId(user_id), capacity, name.strip(), address)
+        AgentRegistered(AgentId(user_id), capacity, name.strip(), address), shard=shard
     )
     return user_json(request, user_id)
 

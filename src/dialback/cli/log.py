@@ -15,21 +15,22 @@ app.add_typer(log_app, name="log")
 
 @log_app.command("snapshot")
 def snapshot(db: DbOption = "./dialback.db") -> None:
-    """Write a snapshot of the engine now (rebuilt from the log; run it while no node writes,
-    or let ``serve`` take them as it goes)."""
+    """Write a snapshot of each shard's engine now (rebuilt from its log; run it while no node
+    writes, or let ``serve`` take them as it goes)."""
     from dialback.service.snapshots import dump, rebuild, snapshot_format
     from dialback.store.db import connect, migrate
     from dialback.store.repository import Store
-    from dialback.store.snapshots import SnapshotStore
+    from dialback.store.snapshots import SnapshotStore, shard_names
 
     engine = connect(db)
     migrate(engine)
-    snapshots = SnapshotStore(engine)
-    rebuilt = rebuild(Store(engine), snapshots)
-    seq = snapshots.write(
-        dump(rebuilt.engine, rebuilt.last_now), rebuilt.last_now, snapshot_format()
-    )
-    typer.echo(f"snapshot at event {seq} ({rebuilt.replayed} events replayed)")
+    for shard in shard_names(engine):
+        snapshots = SnapshotStore(engine, shard)
+        rebuilt = rebuild(Store(engine, shard), snapshots)
+        seq = snapshots.write(
+            dump(rebuilt.engine, rebuilt.last_now), rebuilt.last_now, snapshot_format()
+        )
+        typer.echo(f"shard {shard}: snapshot at event {seq} ({rebuilt.replayed} events replayed)")
 
 
 @log_app.command("prune")
@@ -42,20 +43,30 @@ def prune(
         Path | None, typer.Option(help="First append the pruned events here (gzip JSON lines).")
     ] = None,
 ) -> None:
-    """Delete the events the newest snapshot covers: a start no longer needs them."""
+    """Delete the events each shard's newest snapshot covers: a start no longer needs them."""
     from dialback.service.snapshots import snapshot_format
     from dialback.store.db import connect, migrate
-    from dialback.store.snapshots import SnapshotStore
+    from dialback.store.snapshots import SnapshotStore, shard_names
 
     engine = connect(db)
     migrate(engine)
+    pruned = []
     try:
-        snapshots = SnapshotStore(engine)
-        latest = snapshots.latest(snapshot_format())
-        if latest is None:
-            typer.echo("no snapshot of this version: nothing pruned (run `dialback log snapshot`)")
-            raise typer.Exit(1)
-        deleted = snapshots.prune(snapshot_format(), before=before, archive=archive)
+        for shard in shard_names(engine):
+            snapshots = SnapshotStore(engine, shard)
+            latest = snapshots.latest(snapshot_format())
+            if latest is None:
+                pruned.append(f"shard {shard}: no snapshot of this version, nothing pruned")
+                continue
+            deleted = snapshots.prune(snapshot_format(), before=before, archive=archive)
+            pruned.append(
+                f"shard {shard}: pruned {deleted} events (the newest snapshot covers up to "
+                f"event {latest.seq})"
+            )
     finally:
         engine.dispose()
-    typer.echo(f"pruned {deleted} events (the newest snapshot covers up to event {latest.seq})")
+    if all("nothing pruned" in line for line in pruned):
+        typer.echo("no snapshot of this version: nothing pruned (run `dialback log snapshot`)")
+        raise typer.Exit(1)
+    for line in pruned:
+        typer.echo(line)

@@ -88,7 +88,8 @@ def serve(
 
     from dialback.api import cluster
     from dialback.demo.center import DemoCenter
-    from dialback.service.runtime import Runtime
+    from dialback.service.runtime import Runtime, ServiceUnavailable
+    from dialback.service.shards import Shards
     from dialback.service.tokens import Tokens
     from dialback.store.db import connect, migrate
     from dialback.store.repository import Store
@@ -149,6 +150,13 @@ def serve(
         runtime.snapshots = SnapshotPolicy(
             SnapshotStore(engine), every_events=snapshot_events, every_seconds=snapshot_seconds
         )
+    service = Shards(runtime)  # issue 17: one runtime per shard, this one the default's
+    if engine.dialect.name == "postgresql":
+
+        def one_shard(shard: str) -> Runtime:
+            raise ServiceUnavailable(f"shard {shard}: nodes lead only the default shard so far")
+
+        service = Shards(runtime, one_shard, lagging=True)
 
     async def started() -> None:
         # The engine keeps every live callback in memory: move what startup built out of the
@@ -158,7 +166,7 @@ def serve(
         if demo:
             token = Tokens(store).demo_admin()  # the same one at every start on this database
             if type(runtime) is Runtime:  # a node starts its demo center when it leads
-                await DemoCenter(runtime, speed=speed).start()
+                await DemoCenter(service, speed=speed).start()
             cli_console().print(
                 f"[bold green]dialback demo[/] on {url}  "
                 f"(API docs: /docs)\nadmin token: [bold]{token}[/]\n"
@@ -170,7 +178,7 @@ def serve(
                 soft_wrap=True,
             )
 
-    app = create_app(runtime, on_started=started, max_body_bytes=max_body)
+    app = create_app(service, on_started=started, max_body_bytes=max_body)
     app.include_router(cluster.router)
     config = uvicorn.Config(app, log_level="info", access_log=access_log)
     uvicorn.Server(config).run(sockets=[listener])

@@ -40,6 +40,7 @@ from dialback.domain.model import (
 from dialback.domain.settings import parse_queue
 from dialback.service.queries import Queries
 from dialback.service.runtime import Runtime
+from dialback.service.shards import Shards
 from dialback.sim.agents import VirtualAgents
 
 QUEUES = {
@@ -109,7 +110,7 @@ class DemoCenter:
     """Drives a running service. Its agents hear the engine through ``Runtime.listeners`` (the
     effects and facts of each step) and read the service only through ``Queries``."""
 
-    runtime: Runtime
+    runtime: Runtime | Shards
     speed: float = 1.0
     rng: random.Random = field(default_factory=random.Random)
     callbacks_per_minute: float = 4.0

@@ -65,6 +65,12 @@ class ValueOutOfRange(InvalidInput):
     code = "value_out_of_range"
 
 
+class InvalidShard(InvalidInput):
+    """Issue 17: a shard's name is 1 to 64 letters, digits, ``_``, ``-`` or ``.``."""
+
+    code = "invalid_shard"
+
+
 class LimitExceeded(InvalidInput):
     """A string, list or object past its bound in ``dialback.domain.limits``."""
 
@@ -144,6 +150,12 @@ class UnknownQueue(NotFound):
     code = "queue_not_found"
 
 
+class UnknownShard(NotFound):
+    """Issue 17: an agent registered in a shard that no queue names."""
+
+    code = "shard_not_found"
+
+
 class UnknownAgent(NotFound):
     """An agent (user) id that no ``AgentRegistered`` created."""
 
@@ -169,6 +181,26 @@ class StateConflict(DialbackError):
     unchanged."""
 
     code = "state_conflict"
+
+
+class AgentInOtherShard(StateConflict):
+    """Issue 17: an agent is in one shard (fixed when it is registered); a queue of another
+    shard, or a callback of another shard, cannot have it."""
+
+    code = "agent_in_other_shard"
+
+
+class QueueInOtherShard(StateConflict):
+    """Issue 17: a callback or call cannot move to, or be requested in, a queue of another
+    shard than the one it is in."""
+
+    code = "queue_in_other_shard"
+
+
+class ShardFixed(StateConflict):
+    """Issue 17: a queue's shard is chosen when the queue is created and never changes."""
+
+    code = "shard_fixed"
 
 
 class DuplicateId(StateConflict):

@@ -28,6 +28,7 @@ PHONE = 32  # a phone number as typed (E.164 has at most 16 characters)
 CODE = 128  # a wrap-up code
 URI = 256  # an agent's SIP URI
 IDEMPOTENCY_KEY = 256  # the ``Idempotency-Key`` header
+SHARD = 64  # a shard's name (issue 17)
 LIST = 100  # items of any list
 KEYS = 100  # members of any object
 DEPTH = 8  # nesting of objects and lists

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
@@ -28,13 +29,18 @@ from dialback.domain.errors import (
     CustomerFirstWithPreviewCampaign,
     CustomerFirstWithVoicemail,
     InvalidChoice,
+    InvalidShard,
     InvalidType,
     MissingField,
     SettingsConflict,
+    ShardFixed,
     UnknownField,
     ValueOutOfRange,
 )
-from dialback.domain.limits import MAX_PRIORITY
+from dialback.domain.limits import MAX_PRIORITY, SHARD
+
+DEFAULT_SHARD = "all"  # issue 17: the shard of every queue that names none
+_SHARD_NAME = re.compile(r"[A-Za-z0-9_.\-]{1," + str(SHARD) + "}")
 
 
 class CallbackMode(Closed):
@@ -226,6 +232,8 @@ class QueueSettings:
     max_agent_callback_priority: int = 0
     compliance: ComplianceSettings = field(default_factory=ComplianceSettings)  # ext, issue 14
     callback_offer: CallbackOffer = field(default_factory=CallbackOffer)  # ext, issue 18
+    # ext, issue 17: the shard whose node leads this queue (fixed once the queue exists)
+    shard: str = DEFAULT_SHARD
 
     def __post_init__(self) -> None:
         _check_ranges(self)
@@ -497,10 +505,32 @@ def _written_paths(body: Mapping[str, Any], prefix: str = "") -> frozenset[str]:
     return frozenset(paths)
 
 
+def check_shard(name: object, field: str = "shard") -> str:
+    """A shard's name (issue 17), or ``InvalidShard`` naming ``field``."""
+    if not isinstance(name, str):
+        raise InvalidType("expected a string", field=field)
+    if not _SHARD_NAME.fullmatch(name):
+        raise InvalidShard(
+            "a shard is named by 1 to 64 letters, digits, '_', '-' or '.'", field=field
+        )
+    return name
+
+
 def update_queue(current: QueueSettings, body: object) -> QueueSettings:
     """Apply a Genesys-shaped write to ``current``: a field absent from ``body`` keeps its
     value (so tooling that does not know our extensions cannot reset them). Raises
-    ``InvalidInput`` naming the field; R-Q-2 names the field of this write that conflicts."""
+    ``InvalidInput`` naming the field; R-Q-2 names the field of this write that conflicts;
+    ``ShardFixed`` for a write that would move the queue to another shard (issue 17)."""
+    settings = _apply(current, body)
+    if settings.shard != current.shard:
+        raise ShardFixed(
+            f"the queue is in shard {current.shard!r}; a queue's shard cannot change",
+            field="shard",
+        )
+    return settings
+
+
+def _apply(current: QueueSettings, body: object) -> QueueSettings:
     r = _Reader(body, "", ignored=_GENESYS_QUEUE_FIELDS)
     media = r.child("mediaSettings", ignored=_MEDIA_KEYS - {"callback"})
     cb = media.child("callback", ignored=_GENESYS_CALLBACK_FIELDS)
@@ -533,6 +563,7 @@ def update_queue(current: QueueSettings, body: object) -> QueueSettings:
         ),
         "compliance": compliance,
         "callback_offer": offer,
+        "shard": check_shard(r.get("shard")) if r.has("shard") else current.shard,
     }
     r.done()
     try:
@@ -548,8 +579,8 @@ def update_queue(current: QueueSettings, body: object) -> QueueSettings:
 
 def parse_queue(body: object) -> QueueSettings:
     """Read a new queue's settings from a Genesys-shaped body; absent fields take SPEC §2's
-    defaults. Raises as ``update_queue`` does."""
-    return update_queue(QueueSettings(), body)
+    defaults; ``shard`` (issue 17) names the queue's shard. Raises as ``update_queue`` does."""
+    return _apply(QueueSettings(), body)
 
 
 def queue_to_json(s: QueueSettings) -> dict[str, Any]:
@@ -607,6 +638,8 @@ def queue_to_json(s: QueueSettings) -> dict[str, Any]:
         body["callingPartyName"] = s.calling_party_name
     if scripts:
         body["defaultScripts"] = scripts
+    if s.shard != DEFAULT_SHARD:
+        body["shard"] = s.shard
     return body
 
 

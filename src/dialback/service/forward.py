@@ -26,6 +26,7 @@ import httpx
 from dialback.domain.errors import DialbackError, DuplicateCallback
 from dialback.domain.events import Event
 from dialback.domain.limits import BODY_BYTES
+from dialback.domain.settings import DEFAULT_SHARD, check_shard
 from dialback.service.runtime import Accepted, ServiceUnavailable
 from dialback.store.codec import decode_event, encode_event
 from dialback.store.repository import Idempotent
@@ -35,9 +36,13 @@ BATCH_PATH = "/internal/v1/events/batch"
 SECRET_HEADER = "X-Dialback-Cluster"
 
 
-def encode_submission(event: Event, idempotent: Idempotent | None) -> dict[str, Any]:
+def encode_submission(
+    event: Event, idempotent: Idempotent | None, shard: str = DEFAULT_SHARD
+) -> dict[str, Any]:
     kind, payload = encode_event(event)
     body: dict[str, Any] = {"kind": kind, "payload": payload, "idempotent": None}
+    if shard != DEFAULT_SHARD:  # absent: the default shard (and a node of the version before)
+        body["shard"] = shard
     if idempotent is not None:
         body["idempotent"] = {
             "key": idempotent.key,
@@ -49,13 +54,23 @@ def encode_submission(event: Event, idempotent: Idempotent | None) -> dict[str, 
     return body
 
 
-def decode_submission(body: dict[str, Any]) -> tuple[Event, Idempotent | None]:
+def decode_submission(body: dict[str, Any]) -> tuple[Event, Idempotent | None, str]:
+    """The event, its idempotency key and its shard."""
     event = decode_event(str(body["kind"]), body["payload"])
+    shard = check_shard(body.get("shard", DEFAULT_SHARD))
     i = body.get("idempotent")
     if i is None:
-        return event, None
-    return event, Idempotent(
-        i["key"], i["requestHash"], int(i["statusCode"]), i["response"], str(i.get("scope", ""))
+        return event, None, shard
+    return (
+        event,
+        Idempotent(
+            i["key"],
+            i["requestHash"],
+            int(i["statusCode"]),
+            i["response"],
+            str(i.get("scope", "")),
+        ),
+        shard,
     )
 
 
@@ -141,12 +156,18 @@ class Forwarder:
         self._active = 0  # senders that have not yet found the queue empty
 
     async def forward(
-        self, owner_url: str, secret: str, event: Event, idempotent: Idempotent | None
+        self,
+        owner_url: str,
+        secret: str,
+        event: Event,
+        idempotent: Idempotent | None,
+        shard: str = DEFAULT_SHARD,
     ) -> Accepted:
-        """Submit ``event`` at the owner. Raises the owner's ``DialbackError``, or
+        """Submit ``event`` at the owner of ``shard``. Raises the owner's ``DialbackError``, or
         ``ServiceUnavailable`` when the owner cannot be reached."""
         future: asyncio.Future[Accepted] = asyncio.get_running_loop().create_future()
-        line = json.dumps(encode_submission(event, idempotent), separators=(",", ":")).encode()
+        submission = encode_submission(event, idempotent, shard)
+        line = json.dumps(submission, separators=(",", ":")).encode()
         self._waiting.append((owner_url, secret, line, future))
         if self._active < self.in_flight:
             self._active += 1

@@ -36,10 +36,11 @@ from dialback.domain.events import Event
 from dialback.domain.limits import BODY_BYTES
 from dialback.service.forward import Forwarder
 from dialback.service.runtime import Accepted, Runtime, ServiceUnavailable
+from dialback.service.shards import Shards
 from dialback.service.snapshots import rebuild
 from dialback.store.leases import LeaseLost, Leases, list_leases
 from dialback.store.repository import Idempotent
-from dialback.store.snapshots import ALL, SnapshotStore
+from dialback.store.snapshots import SnapshotStore
 
 log = logging.getLogger("dialback.node")
 
@@ -54,7 +55,6 @@ class NodeRuntime(Runtime):
 
     leases: Leases | None = None
     url: str = ""
-    shard: str = ALL
     ttl: float = 8.0
     margin: float = 2.0
     poll: float = 1.0
@@ -329,7 +329,9 @@ class NodeRuntime(Runtime):
         if self.owner_url is None or self.owner_url == self.url or self._forwarder is None:
             raise ServiceUnavailable("no node leads the shard at the moment; retry")
         forwarder = self._forwarder
-        accepted = await forwarder.forward(self.owner_url, self.secret, event, idempotent)
+        accepted = await forwarder.forward(
+            self.owner_url, self.secret, event, idempotent, self.shard
+        )
         with contextlib.suppress(Exception):  # read your writes here (the leader has them)
             await self._read_your_writes()
         return accepted
@@ -380,6 +382,7 @@ class NodeRuntime(Runtime):
         """What this node knows of itself, for ``/api/v2/dialback/cluster``."""
         return {
             "nodeId": self.node_id,
+            "shard": self.shard,
             "url": self.url,
             "leading": self.leading,
             "epoch": self.epoch,
@@ -388,16 +391,23 @@ class NodeRuntime(Runtime):
         }
 
 
-def cluster(runtime: Runtime) -> dict[str, Any]:
-    """Nodes, shards and leases as the database sees them, and this node's view."""
+def cluster(shards: Shards) -> dict[str, Any]:
+    """Nodes, shards and leases as the database sees them, and this node's view of each of its
+    shards (``self``: the default shard's, ``selfShards``: every shard's)."""
     from dialback.store.leases import list_nodes
 
-    engine = runtime.store.engine
+    engine = shards.store.engine
     if engine.dialect.name != "postgresql":
-        return {"mode": "single", "nodes": [], "shards": [{"shard": ALL, "leaseholder": None}]}
+        return {
+            "mode": "single",
+            "nodes": [],
+            "shards": [{"shard": s, "leaseholder": None} for s in shards.runtimes],
+        }
+    mine = [r.status() for r in shards.runtimes.values() if isinstance(r, NodeRuntime)]
     return {
         "mode": "cluster",
-        "self": runtime.status() if isinstance(runtime, NodeRuntime) else None,
+        "self": mine[0] if mine else None,
+        "selfShards": mine,
         "nodes": [
             {
                 "nodeId": n.node_id,

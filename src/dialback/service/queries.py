@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from dialback.domain.engine import Engine
 from dialback.domain.errors import UnknownQueue
 from dialback.domain.events import TimerKind
 from dialback.domain.ewt import QueueSnapshot as EwtSnapshot
@@ -32,6 +33,7 @@ from dialback.domain.settings import QueueSettings
 from dialback.domain.state import Interaction
 from dialback.domain.timeline import Conversation, SegmentType
 from dialback.service.runtime import Runtime
+from dialback.service.shards import Shards
 from dialback.store.compliance import ComplianceReader
 from dialback.store.repository import Reader
 
@@ -170,20 +172,35 @@ def _order(i: Interaction) -> tuple[bool, tuple[int, float, int]]:
 
 
 class Queries:
-    """Read-only questions about the running service, answered from the engine or the database."""
+    """Read-only questions about the running service, answered from the engines (one per shard,
+    issue 17: each question looks across all of them) or the database."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime | Shards) -> None:
         self._runtime = runtime
         self._reader = Reader(runtime.store.engine)
         self.compliance = ComplianceReader(runtime.store.engine)  # issue 14: DNC, records
 
+    def _engines(self) -> list[Engine]:
+        if isinstance(self._runtime, Shards):
+            return self._runtime.engines()
+        return [self._runtime.engine]
+
+    def _engine_of_queue(self, queue_id: QueueId) -> Engine | None:
+        return next((e for e in self._engines() if queue_id in e.queues), None)
+
+    def _engine_of_agent(self, agent_id: AgentId) -> Engine | None:
+        return next((e for e in self._engines() if agent_id in e.agents), None)
+
+    def _engine_of(self, interaction_id: InteractionId) -> Engine | None:
+        return next((e for e in self._engines() if interaction_id in e.interactions), None)
+
     # --- live state -------------------------------------------------------------------------------
     def queue_settings(self, queue_id: QueueId, *, field: str | None = None) -> QueueSettings:
         """The queue's settings now. Raises ``UnknownQueue`` (naming ``field`` if given)."""
-        queue = self._runtime.engine.queues.get(queue_id)
-        if queue is None:
+        engine = self._engine_of_queue(queue_id)
+        if engine is None:
             raise UnknownQueue(f"no queue {queue_id}", field=field)
-        return queue.settings
+        return engine.queues[queue_id].settings
 
     def settings_lookup(self, queue_id: QueueId) -> QueueSettings:
         """``queue_settings`` for a request naming the queue in ``queueId`` (the domain's
@@ -192,9 +209,10 @@ class Queries:
 
     def interaction(self, interaction_id: InteractionId) -> LiveInteraction | None:
         """The live interaction, or None once it has ended (or never existed)."""
-        found = self._runtime.engine.interactions.get(interaction_id)
-        if found is None:
+        engine = self._engine_of(interaction_id)
+        if engine is None:
             return None
+        found = engine.interactions[interaction_id]
         return LiveInteraction(
             found.id,
             found.conversation_id,
@@ -206,9 +224,10 @@ class Queries:
 
     def agent(self, agent_id: AgentId) -> LiveAgent | None:
         """The agent now, or None for an unknown user."""
-        found = self._runtime.engine.agents.get(agent_id)
-        if found is None:
+        engine = self._engine_of_agent(agent_id)
+        if engine is None:
             return None
+        found = engine.agents[agent_id]
         return LiveAgent(
             found.id,
             found.capacity,
@@ -222,19 +241,19 @@ class Queries:
 
     def agent_ids(self) -> list[AgentId]:
         """Every agent the engine knows, in the order they were registered."""
-        return list(self._runtime.engine.agents)
+        return [a for e in self._engines() for a in e.agents]
 
     def queue_ids(self) -> list[QueueId]:
         """Every queue the engine knows, in the order they were configured."""
-        return list(self._runtime.engine.queues)
+        return [q for e in self._engines() for q in e.queues]
 
     def queue_snapshot(self, queue_id: QueueId) -> QueueSnapshot:
         """The queue now: its live interactions in queue order (R-O-1; scheduled ones last, by
         due time), its member agents, and customer-first pacing. Raises ``UnknownQueue``."""
-        engine = self._runtime.engine
-        queue = engine.queues.get(queue_id)
-        if queue is None:
+        engine = self._engine_of_queue(queue_id)
+        if engine is None:
             raise UnknownQueue(f"no queue {queue_id}")
+        queue = engine.queues[queue_id]
         mine = [i for i in engine.interactions.values() if i.queue_id == queue_id]
         mine.sort(key=_order)
         rows, position = [], 0
@@ -278,24 +297,24 @@ class Queries:
 
     def pacing_table(self) -> tuple[PacingRow, ...]:
         """The pacing table in force (R-CF-1), by modifier."""
-        return self._runtime.engine.pacing_table.rows
+        return self._engines()[0].pacing_table.rows
 
     def desk(self, agent_id: AgentId) -> tuple[DeskItem, ...]:
         """What the agent holds now, alerts first; () for an unknown agent."""
-        engine = self._runtime.engine
-        agent = engine.agents.get(agent_id)
-        if agent is None:
+        engine = self._engine_of_agent(agent_id)
+        if engine is None:
             return ()
+        agent = engine.agents[agent_id]
         held = [*agent.work, *agent.acw]
         items = [
-            self._desk_item(found)
+            self._desk_item(engine, found)
             for interaction_id in held
             if (found := engine.interactions.get(interaction_id)) is not None
         ]
         return tuple(sorted(items, key=lambda item: item.state is not State.ALERTING))
 
-    def _desk_item(self, i: Interaction) -> DeskItem:
-        engine = self._runtime.engine
+    @staticmethod
+    def _desk_item(engine: Engine, i: Interaction) -> DeskItem:
         settings = engine.queues[i.queue_id].settings
         alert = engine.timer_at(TimerKind.ALERT_TIMEOUT, i.id)
         ringing = any(s.type is SegmentType.CONTACTING for s in i.open.values())
@@ -322,13 +341,14 @@ class Queries:
 
     def gauges(self) -> Gauges:
         """The monitoring counts now (``/metrics``)."""
-        engine = self._runtime.engine
+        engines = self._engines()
         statuses: dict[RoutingStatus, int] = {}
-        for agent in engine.agents.values():
-            statuses[agent.status] = statuses.get(agent.status, 0) + 1
+        for engine in engines:
+            for agent in engine.agents.values():
+                statuses[agent.status] = statuses.get(agent.status, 0) + 1
         return Gauges(
-            {q.id: len(q.waiting) + len(q.undialed) for q in engine.queues.values()},
-            len(engine.dials),
+            {q.id: len(q.waiting) + len(q.undialed) for e in engines for q in e.queues.values()},
+            sum(len(e.dials) for e in engines),
             statuses,
         )
 
@@ -371,7 +391,10 @@ class Queries:
     def ewt_snapshot(self, queue_id: QueueId) -> EwtSnapshot:
         """The queue's state now as a value the EWT forward simulation starts from. Raises
         ``UnknownQueue``."""
-        return snapshot(self._runtime.engine, queue_id, self._runtime.clock())
+        engine = self._engine_of_queue(queue_id)
+        if engine is None:
+            raise UnknownQueue(f"no queue {queue_id}")
+        return snapshot(engine, queue_id, self._runtime.clock())
 
     def queue_history(self, queue_id: QueueId, now: float, window: float = 4 * 3600) -> History:
         """What the last ``window`` seconds of the queue's stored timeline say about handle
@@ -382,8 +405,8 @@ class Queries:
 
     def queue_view(self, queue_id: QueueId) -> QueueView:
         """The queue's real-time view now. Raises ``UnknownQueue``."""
-        engine = self._runtime.engine
-        queue = engine.queue(queue_id)
+        engine = self._engine_of_queue(queue_id) or self._engines()[0]
+        queue = engine.queue(queue_id)  # raises UnknownQueue
         waiting: dict[MediaType, list[tuple[InteractionId, float]]] = {m: [] for m in MediaType}
         alerting = dict.fromkeys(MediaType, 0)
         interacting = dict.fromkeys(MediaType, 0)
@@ -408,7 +431,7 @@ class Queries:
         """Callbacks the engine holds now (not ended), oldest first; only those an agent holds
         or owns when ``agent_id`` is given."""
         found = []
-        for interaction in self._runtime.engine.interactions.values():
+        for interaction in (i for e in self._engines() for i in e.interactions.values()):
             if interaction.request is None:
                 continue
             if agent_id is not None and agent_id not in (interaction.agent_id, interaction.owner):

@@ -135,6 +135,11 @@ class Runtime:
     snapshots: SnapshotPolicy | None = None
     may_dial: Callable[[], bool] = field(default=lambda: True)
 
+    @property
+    def shard(self) -> str:
+        """The shard whose log this runtime writes (issue 17; ``service/shards.py``)."""
+        return self.store.shard
+
     # --- life cycle -----------------------------------------------------------------------------
     async def start(self) -> None:
         """Rebuild the engine from the event log, start the writer, arm the timers again and

@@ -171,7 +171,7 @@ def rebuild(
 ) -> Rebuilt:
     """The engine as of the end of the log: the newest usable snapshot plus the events after
     it, else the whole log with the database's seed. Raises ``SnapshotUnusable``."""
-    source = snapshots or SnapshotStore(store.engine)
+    source = snapshots or SnapshotStore(store.engine, store.shard)
     found = snapshots.latest(snapshot_format()) if snapshots is not None else None
     if found is not None:
         engine, last_now = load(found.state)

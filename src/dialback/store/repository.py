@@ -125,7 +125,8 @@ def _segment_row(s: Segment) -> dict[str, Any]:
 class _Batch:
     """Rows of one transaction, merged so each row is written once."""
 
-    def __init__(self) -> None:
+    def __init__(self, shard: str) -> None:
+        self.shard = shard
         self.events: list[dict[str, Any]] = []
         self.new_interactions: dict[str, dict[str, Any]] = {}
         self.interaction_updates: dict[str, dict[str, Any]] = {}
@@ -144,7 +145,7 @@ class _Batch:
 
     def add(self, step: Step) -> None:
         kind, payload = encode_event(step.event)
-        self.events.append({"at": step.at, "kind": kind, "payload": payload})
+        self.events.append({"at": step.at, "kind": kind, "payload": payload, "shard": self.shard})
         self._event(step)
         for effect in step.effects:
             self._effect(effect, step.at)
@@ -183,6 +184,7 @@ class _Batch:
                     capacity=e.capacity,
                     routing_status="off_queue",
                     created_at=at,
+                    shard=self.shard,
                 )
             )
         elif isinstance(e, AgentJoinedQueue):
@@ -304,10 +306,12 @@ class _Upsert:
 
 
 class Store:
-    """The database of one dialback service."""
+    """The database of one dialback service, writing the log of one shard (issue 17: each
+    shard's runtime has its own ``Store``, with its own ``guard``)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, shard: str = t.DEFAULT_SHARD) -> None:
         self.engine = engine
+        self.shard = shard
         # issue 17: runs first in every write's transaction and raises to refuse it (a node's
         # lease fencing, store/leases.py and service/node.py); None: one node owns the database
         self.guard: Callable[[Connection], None] | None = None
@@ -316,7 +320,7 @@ class Store:
     def commit(self, steps: Sequence[Step]) -> None:
         """Write the steps in one transaction. Raises what the driver raises; on error nothing
         of the batch is stored."""
-        batch = _Batch()
+        batch = _Batch(self.shard)
         for step in steps:
             batch.add(step)
         with self.engine.begin() as c:
@@ -398,13 +402,14 @@ class Store:
 
     # --- the log --------------------------------------------------------------------------------
     def events(self, batch: int = 5000) -> Iterator[tuple[Event, float]]:
-        """Every event in order, with the time the engine was given."""
+        """Every event of this store's shard in order, with the time the engine was given."""
         last = 0
+        e = t.events
         while True:
             with self.engine.connect() as c:
                 rows = c.execute(
-                    sa.select(t.events.c.seq, t.events.c.at, t.events.c.kind, t.events.c.payload)
-                    .where(t.events.c.seq > last)
+                    sa.select(e.c.seq, e.c.at, e.c.kind, e.c.payload)
+                    .where(e.c.shard == self.shard, e.c.seq > last)
                     .order_by(t.events.c.seq)
                     .limit(batch)
                 ).all()

@@ -7,6 +7,7 @@ snapshot of a format it understands and replays only the events after ``seq``.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import time
@@ -24,7 +25,7 @@ from dialback.store.codec import decode_event
 Guard = Callable[[Connection], None]
 """Run first in a write's transaction; raises to refuse the write (a lost lease, issue 17)."""
 
-ALL = "all"  # the one shard of today's grouping (docs/decisions.md, "Shards")
+ALL = t.DEFAULT_SHARD  # the default shard (docs/decisions.md, "Shards")
 KEEP = 3  # snapshots kept per shard; older ones are deleted when a new one is written
 PRUNED_THROUGH = "log_pruned_through"  # meta key: the last event seq pruned from the log
 
@@ -82,9 +83,11 @@ class SnapshotStore:
         with self.engine.begin() as c:
             if guard is not None:
                 guard(c)
-            seq = int(
-                c.execute(sa.select(sa.func.coalesce(sa.func.max(t.events.c.seq), 0))).scalar_one()
+            e = t.events
+            last = sa.select(sa.func.coalesce(sa.func.max(e.c.seq), 0)).where(
+                e.c.shard == self.shard
             )
+            seq = int(c.execute(last).scalar_one())
             c.execute(
                 s.insert().values(
                     shard=self.shard,
@@ -105,14 +108,15 @@ class SnapshotStore:
         return seq
 
     def events_after(self, seq: int, batch: int = 5000) -> Iterator[tuple[int, Event, float]]:
-        """The log after position ``seq``, in order: (seq, event, time the engine was given)."""
+        """The shard's log after position ``seq``, in order: (seq, event, time the engine was
+        given)."""
         e = t.events
         last = seq
         while True:
             with self.engine.connect() as c:
                 rows = c.execute(
                     sa.select(e.c.seq, e.c.at, e.c.kind, e.c.payload)
-                    .where(e.c.seq > last)
+                    .where(e.c.shard == self.shard, e.c.seq > last)
                     .order_by(e.c.seq)
                     .limit(batch)
                 ).all()
@@ -122,10 +126,15 @@ class SnapshotStore:
                 yield row_seq, decode_event(kind, payload), at
                 last = row_seq
 
+    @property
+    def _pruned_key(self) -> str:
+        """The meta key of this shard's pruning (the default shard's is the older one)."""
+        return PRUNED_THROUGH if self.shard == ALL else f"{PRUNED_THROUGH}:{self.shard}"
+
     def pruned_through(self) -> int:
-        """The last event seq removed from the log by ``prune`` (0: the log is whole)."""
+        """The last event seq of this shard removed from the log by ``prune`` (0: whole)."""
         with self.engine.connect() as c:
-            found = c.execute(sa.select(t.meta.c.value).where(t.meta.c.key == PRUNED_THROUGH))
+            found = c.execute(sa.select(t.meta.c.value).where(t.meta.c.key == self._pruned_key))
             value = found.scalar()
         return int(value) if value is not None else 0
 
@@ -141,24 +150,24 @@ class SnapshotStore:
         with self.engine.begin() as c:
             if archive is not None:
                 self._archive(c, through, archive)
-            deleted = c.execute(e.delete().where(e.c.seq <= through)).rowcount
-            m = t.meta
-            done = c.execute(sa.select(m.c.value).where(m.c.key == PRUNED_THROUGH)).scalar()
+            mine = e.c.shard == self.shard
+            deleted = c.execute(e.delete().where(mine, e.c.seq <= through)).rowcount
+            m, key = t.meta, self._pruned_key
+            done = c.execute(sa.select(m.c.value).where(m.c.key == key)).scalar()
             if done is None:
-                c.execute(m.insert().values(key=PRUNED_THROUGH, value=str(through)))
+                c.execute(m.insert().values(key=key, value=str(through)))
             elif int(done) < through:
-                c.execute(m.update().where(m.c.key == PRUNED_THROUGH).values(value=str(through)))
+                c.execute(m.update().where(m.c.key == key).values(value=str(through)))
         return int(deleted)
 
-    @staticmethod
-    def _archive(c: Connection, through: int, archive: Path, batch: int = 5000) -> None:
+    def _archive(self, c: Connection, through: int, archive: Path, batch: int = 5000) -> None:
         e = t.events
         last = 0
         with gzip.open(archive, "at", encoding="utf-8") as out:
             while True:
                 rows = c.execute(
                     sa.select(e.c.seq, e.c.at, e.c.kind, e.c.payload)
-                    .where(e.c.seq > last, e.c.seq <= through)
+                    .where(e.c.shard == self.shard, e.c.seq > last, e.c.seq <= through)
                     .order_by(e.c.seq)
                     .limit(batch)
                 ).all()
@@ -166,5 +175,24 @@ class SnapshotStore:
                     return
                 for seq, at, kind, payload in rows:
                     record = {"seq": seq, "at": at, "kind": kind, "payload": payload}
+                    if self.shard != ALL:
+                        record["shard"] = self.shard
                     out.write(json.dumps(record) + "\n")
                 last = rows[-1].seq
+
+
+def shard_names(engine: Engine) -> list[str]:
+    """Every shard named so far (the default one first): the shards a service runs."""
+    with engine.connect() as c:
+        found = [str(n) for n in c.execute(sa.select(t.shards.c.name)).scalars()]
+    return [ALL, *sorted(n for n in found if n != ALL)]
+
+
+def add_shard(engine: Engine, name: str) -> None:
+    """Name a shard (nothing when it is named already: several nodes may race to)."""
+    s = t.shards
+    with engine.begin() as c:
+        if c.execute(sa.select(s.c.name).where(s.c.name == name)).first() is not None:
+            return
+        with contextlib.suppress(sa.exc.IntegrityError), c.begin_nested():
+            c.execute(s.insert().values(name=name, created_at=time.time()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from dialback.domain.limits import CODE, ID, IDEMPOTENCY_KEY, NAME, PHONE
+from dialback.domain.limits import CODE, ID, IDEMPOTENCY_KEY, NAME, PHONE, SHARD
 
 metadata = sa.MetaData(
     naming_convention={
@@ -15,6 +15,7 @@ metadata = sa.MetaData(
     }
 )
 Time = sa.Double  # seconds since the epoch, as the engine keeps them
+DEFAULT_SHARD = "all"  # the shard of every queue and agent that names none (issue 17)
 # Columns holding what a client sent take their lengths from ``domain.limits`` (issue 12), so a
 # value the API accepts always fits, on SQLite and PostgreSQL alike.
 
@@ -37,6 +38,16 @@ events = sa.Table(
     sa.Column("at", Time, nullable=False),
     sa.Column("kind", sa.String(64), nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
+    # issue 17: the shard whose log this event is in (docs/decisions.md, "Shards")
+    sa.Column("shard", sa.String(SHARD), nullable=False, server_default=DEFAULT_SHARD),
+    sa.Index("ix_events_shard_seq", "shard", "seq"),
+)
+
+shards = sa.Table(  # issue 17: every shard named so far, so each node knows what to lead
+    "shards",
+    metadata,
+    sa.Column("name", sa.String(SHARD), primary_key=True),
+    sa.Column("created_at", Time, nullable=False),
 )
 
 queues = sa.Table(
@@ -57,6 +68,7 @@ users = sa.Table(
     sa.Column("capacity", sa.Integer, nullable=False),
     sa.Column("routing_status", sa.String(32), nullable=False),
     sa.Column("created_at", Time, nullable=False),
+    sa.Column("shard", sa.String(SHARD), nullable=False, server_default=DEFAULT_SHARD),
 )
 
 queue_members = sa.Table(

@@ -14,13 +14,14 @@ from fastapi.staticfiles import StaticFiles
 
 from dialback.api.app import create_app as create_api
 from dialback.service.runtime import Runtime
+from dialback.service.shards import Shards
 from dialback.web.figures import FiguresCache
 from dialback.web.live import Changes
 from dialback.web.pages import HERE, router
 from dialback.web.session import Sessions
 
 
-def mount(app: FastAPI, runtime: Runtime) -> None:
+def mount(app: FastAPI, runtime: Shards) -> None:
     """Add the pages, their static files and their live updates to ``app``."""
     app.state.web_sessions = Sessions()
     app.state.web_figures = FiguresCache()
@@ -31,11 +32,11 @@ def mount(app: FastAPI, runtime: Runtime) -> None:
 
 
 def create_app(
-    runtime: Runtime, *, on_started: Callable[[], Any] | None = None, **options: Any
+    runtime: Runtime | Shards, *, on_started: Callable[[], Any] | None = None, **options: Any
 ) -> FastAPI:
     """The whole application ``dialback serve`` runs: the API (``api.app.create_app``, which
     takes ``options`` such as ``max_body_bytes``) with the pages mounted on it. Composed here
     because the pages depend on the API, never the reverse."""
     app = create_api(runtime, on_started=on_started, **options)
-    mount(app, runtime)
+    mount(app, app.state.runtime)  # every shard's commits
     return app

@@ -1,0 +1,122 @@
+"""Several shards in one process (issue 17), on SQLite and PostgreSQL: queues name their shard,
+agents are put in one when registered, each shard has its own log and engine, and a restart
+rebuilds each from its own log. (Several nodes: ``test_shard_nodes.py``.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from dialback.store import tables
+
+from .conftest import Service, eventually, ok, serve
+
+CALLER = "+14155550199"
+
+
+def make_queue(c: httpx.Client, shard: str | None, mode: str = "CustomerFirst") -> str:
+    body: dict[str, Any] = {
+        "name": f"Support {shard}",
+        "callingPartyNumber": CALLER,
+        "mediaSettings": {"callback": {"mode": mode}},
+    }
+    if shard is not None:
+        body["shard"] = shard
+    return str(ok(c.post("/api/v2/routing/queues", json=body))["id"])
+
+
+def make_agent(c: httpx.Client, shard: str | None) -> str:
+    body: dict[str, Any] = {"name": f"Agent {shard}"}
+    if shard is not None:
+        body["shard"] = shard
+    return str(ok(c.post("/api/v2/users", json=body))["id"])
+
+
+def refused(r: httpx.Response) -> tuple[int, str]:
+    return r.status_code, r.json()["code"]
+
+
+def logged(service: Service) -> dict[str, set[str]]:
+    """The kinds of event in each shard's log."""
+    e = tables.events
+    with service.store.engine.connect() as c:
+        rows = c.execute(sa.select(e.c.shard, e.c.kind)).all()
+    found: dict[str, set[str]] = {}
+    for shard, kind in rows:
+        found.setdefault(shard, set()).add(kind)
+    return found
+
+
+def test_queues_and_agents_are_grouped_in_shards_and_each_shard_keeps_its_own_log(
+    database: str,
+) -> None:
+    service = serve(database)
+    try:
+        c = service.admin
+        east, west, default = make_queue(c, "east"), make_queue(c, "west"), make_queue(c, None)
+        assert ok(c.get(f"/api/v2/routing/queues/{east}"))["shard"] == "east"
+        assert "shard" not in ok(c.get(f"/api/v2/routing/queues/{default}"))
+        # a queue's shard never changes; the rest of its settings do
+        r = c.put(f"/api/v2/routing/queues/{east}", json={"shard": "west"})
+        assert refused(r) == (409, "shard_fixed")
+        ok(c.put(f"/api/v2/routing/queues/{east}", json={"name": "East"}))
+        assert ok(c.get(f"/api/v2/routing/queues/{east}"))["shard"] == "east"
+        # an agent is in one shard, fixed when it is registered; only its shard's queues take it
+        ann, bob, cy = make_agent(c, "east"), make_agent(c, "west"), make_agent(c, None)
+        r = c.post("/api/v2/users", json={"name": "Dee", "shard": "north"})
+        assert refused(r) == (404, "shard_not_found")
+        r = c.post("/api/v2/users", json={"name": "Dee", "shard": "no spaces"})
+        assert refused(r) == (422, "invalid_shard")
+        r = c.post(f"/api/v2/routing/queues/{east}/members", json=[{"id": ann}, {"id": bob}])
+        assert refused(r) == (409, "agent_in_other_shard")
+        assert r.json()["messageParams"]["field"] == "body[1].id"
+        assert ok(c.get(f"/api/v2/routing/queues/{east}/members"))["entities"] == []  # nothing
+        for queue, agent in ((east, ann), (west, bob), (default, cy)):
+            ok(c.post(f"/api/v2/routing/queues/{queue}/members", json=[{"id": agent}]))
+            ok(c.put(f"/api/v2/users/{agent}/routingstatus", json={"status": "IDLE"}))
+        r = c.post(f"/api/v2/routing/queues/{default}/members", json=[{"id": ann}])
+        assert refused(r) == (409, "agent_in_other_shard")
+        # callbacks of each shard are dialed and reach the shard's agent (R-CF-2)
+        made = {}
+        for queue, agent in ((east, ann), (west, bob), (default, cy)):
+            body = {"queueId": queue, "callbackNumbers": ["+14155552671"]}
+            found = ok(c.post("/api/v2/conversations/callbacks", json=body))
+            made[agent] = found["callbackIdentifiers"][0]["id"]
+        for agent, callback in made.items():
+            me = service.client("agent", agent)
+
+            def alerted(
+                me: httpx.Client = me, agent: str = agent, callback: str = callback
+            ) -> bool:
+                work = ok(me.get(f"/api/v2/users/{agent}/interactions"))["entities"]
+                return any(w["id"] == callback and w["state"] == "alerting" for w in work)
+
+            eventually(alerted, what=f"callback {callback} to alert {agent}")
+        # a callback cannot move to a queue of another shard
+        body = {"queueId": east, "callbackNumbers": ["+14155552672"]}
+        later = ok(c.post("/api/v2/conversations/callbacks", json=body))
+        ok(c.put(f"/api/v2/users/{cy}/routingstatus", json={"status": "OFF_QUEUE"}))
+        # the do-not-call list reaches every shard
+        change = {"action": "Add", "phoneNumbers": ["+14155550100"]}
+        ok(c.patch("/api/v2/outbound/dnclists/main/phonenumbers", json=change))
+        logs = logged(service)
+        assert set(logs) == {"all", "east", "west"}
+        assert all("DncUpdated" in kinds for kinds in logs.values())
+        assert "CallbackRequested" in logs["east"] and "AgentRegistered" in logs["west"]
+        engines = {s: r.engine for s, r in service.app_shards().runtimes.items()}
+        assert later["callbackIdentifiers"][0]["id"] in engines["east"].interactions
+        assert ann in engines["east"].agents and ann not in engines["all"].agents
+        queues = {s: set(e.queues) for s, e in engines.items()}
+        assert queues == {"all": {default}, "east": {east}, "west": {west}}
+    finally:
+        service.stop()
+    again = serve(database)  # each shard rebuilt from its own log
+    try:
+        engines = {s: r.engine for s, r in again.app_shards().runtimes.items()}
+        assert {s: set(e.queues) for s, e in engines.items()} == queues
+        assert bob in engines["west"].agents and bob not in engines["east"].agents
+        assert set(ok(again.admin.get(f"/api/v2/users/{ann}"))) >= {"id", "routingStatus"}
+    finally:
+        again.stop()
