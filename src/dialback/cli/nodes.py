@@ -25,12 +25,14 @@ def nodes(db: DbOption = "./dialback.db") -> None:
         found_nodes, leases = list_nodes(engine), list_leases(engine)
     finally:
         engine.dispose()
-    holding = {r.node_id: r.shard for r in leases if r.seconds_left > 0 and r.node_id}
+    holding: dict[str, list[str]] = {}
+    for r in leases:
+        if r.seconds_left > 0 and r.node_id:
+            holding.setdefault(r.node_id, []).append(r.shard)
     table = Table("node", "url", "last seen", "leads")
     for n in found_nodes:
-        table.add_row(
-            n.node_id, n.url, f"{n.seconds_since_seen:.1f} s ago", holding.get(n.node_id, "-")
-        )
+        led = ", ".join(holding.get(n.node_id, [])) or "-"
+        table.add_row(n.node_id, n.url, f"{n.seconds_since_seen:.1f} s ago", led)
     shards = Table("shard", "leaseholder", "epoch", "expires in", "acquired at")
     for r in leases:
         live = r.seconds_left > 0

@@ -88,8 +88,8 @@ def serve(
 
     from dialback.api import cluster
     from dialback.demo.center import DemoCenter
-    from dialback.service.runtime import Runtime, ServiceUnavailable
-    from dialback.service.shards import Shards
+    from dialback.service.runtime import Runtime
+    from dialback.service.shards import ALL, Shards, sibling
     from dialback.service.tokens import Tokens
     from dialback.store.db import connect, migrate
     from dialback.store.repository import Store
@@ -118,45 +118,58 @@ def serve(
     url = advertise_url or "http://{}:{}".format(*listener.getsockname()[:2])
     engine = connect(db)
     migrate(engine)
+
+    def snapshots(runtime: Runtime) -> Runtime:  # issue 17: each shard's own
+        if snapshot_events > 0:
+            from dialback.service.snapshots import SnapshotPolicy
+            from dialback.store.snapshots import SnapshotStore
+
+            runtime.snapshots = SnapshotPolicy(
+                SnapshotStore(engine, runtime.shard),
+                every_events=snapshot_events,
+                every_seconds=snapshot_seconds,
+            )
+        return runtime
+
     runtime: Runtime
+    service: Shards  # issue 17: one runtime per shard; ``runtime`` is the default shard's
     if engine.dialect.name == "postgresql":  # several nodes may share it: lead by lease
-        from dialback.service.node import NodeRuntime, node_engine
+        from dialback.service.node import ClusterShards, NodeRuntime, node_engine
         from dialback.store.leases import Leases
 
         engine.dispose()
         engine = node_engine(db, lease_seconds)
         node = node_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
-        store = Store(engine)
-        runtime = NodeRuntime(
-            store,
-            dialer_factory,
-            leases=Leases(engine, node, lease_seconds),
-            url=url,
-            ttl=lease_seconds,
-            margin=lease_seconds / 4,
-            poll=min(1.0, lease_seconds / 8),
-            forward_bytes=max_body // 2,  # forwarded groups fit the other nodes' body limit
-            on_lead=(lambda leader: DemoCenter(leader, speed=speed).start()) if demo else None,
-        )
+        leases = Leases(engine, node, lease_seconds)
+
+        def node_runtime(shard: str) -> NodeRuntime:
+            made = NodeRuntime(
+                Store(engine, shard),
+                dialer_factory,
+                leases=leases,
+                url=url,
+                ttl=lease_seconds,
+                margin=lease_seconds / 4,
+                poll=min(1.0, lease_seconds / 8),
+                forward_bytes=max_body // 2,  # forwarded groups fit the other nodes' body limit
+                on_lead=(
+                    (lambda leader: DemoCenter(leader, speed=speed).start())
+                    if demo and shard == ALL  # the demo's queues are in the default shard
+                    else None
+                ),
+            )
+            snapshots(made)
+            return made
+
+        first = node_runtime(ALL)
+        runtime, store = first, first.store
+        service = ClusterShards(first, node_runtime)
         print(f"dialback node {node} listening on {url}", flush=True)
     else:
         store = Store(engine)
-        runtime = Runtime(store, dialer_factory)
+        runtime = snapshots(Runtime(store, dialer_factory))
+        service = Shards(runtime, lambda shard: snapshots(sibling(runtime, shard)))
         print(f"dialback listening on {url}", flush=True)
-    if snapshot_events > 0:  # issue 17
-        from dialback.service.snapshots import SnapshotPolicy
-        from dialback.store.snapshots import SnapshotStore
-
-        runtime.snapshots = SnapshotPolicy(
-            SnapshotStore(engine), every_events=snapshot_events, every_seconds=snapshot_seconds
-        )
-    service = Shards(runtime)  # issue 17: one runtime per shard, this one the default's
-    if engine.dialect.name == "postgresql":
-
-        def one_shard(shard: str) -> Runtime:
-            raise ServiceUnavailable(f"shard {shard}: nodes lead only the default shard so far")
-
-        service = Shards(runtime, one_shard, lagging=True)
 
     async def started() -> None:
         # The engine keeps every live callback in memory: move what startup built out of the

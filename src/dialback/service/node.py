@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,11 +37,11 @@ from dialback.domain.events import Event
 from dialback.domain.limits import BODY_BYTES
 from dialback.service.forward import Forwarder
 from dialback.service.runtime import Accepted, Runtime, ServiceUnavailable
-from dialback.service.shards import Shards
+from dialback.service.shards import ALL, Shards
 from dialback.service.snapshots import rebuild
-from dialback.store.leases import LeaseLost, Leases, list_leases
+from dialback.store.leases import LeaseLost, Leases, list_leases, list_nodes
 from dialback.store.repository import Idempotent
-from dialback.store.snapshots import SnapshotStore
+from dialback.store.snapshots import SnapshotStore, shard_names
 
 log = logging.getLogger("dialback.node")
 
@@ -78,6 +79,9 @@ class NodeRuntime(Runtime):
     _following: asyncio.Lock = field(default_factory=asyncio.Lock)
     _next_pass: asyncio.Future[None] | None = None  # the catch-up not started yet, to join
     _passes: set[asyncio.Task[None]] = field(default_factory=set)
+    # several shards (issue 17): this node's share of them, and since when no node leads this one
+    shares: ClusterShards | None = None
+    free_since: float | None = None
 
     def __post_init__(self) -> None:
         self.may_dial = self._may_dial
@@ -154,6 +158,12 @@ class NodeRuntime(Runtime):
         if self.leading and self.failed is not None:
             log.warning("the runtime failed (%s): stepping down", self.failed)
             await self._step_down()  # and take the shard again below, with a new epoch
+        if self.leading and self.shares is not None and self.shares.hand_back(self):
+            await self._hand_back()
+            return
+        if not self.leading and self.shares is not None and not self.shares.may_take(self):
+            await self._refresh()  # this node leads its share: follow
+            return
         held = self.epoch if self.leading else None
         sent = time.monotonic()
 
@@ -209,6 +219,7 @@ class NodeRuntime(Runtime):
     # --- leading --------------------------------------------------------------------------------
     async def _lead(self, epoch: int, since: float) -> None:
         self._listeners = len(self.listeners)
+        self._stopping = False  # after a hand-back, this node may lead the shard again
         try:
             await Runtime.start(self)  # rebuilt after the lease: includes every earlier commit
             if self.on_lead is not None:
@@ -219,6 +230,23 @@ class NodeRuntime(Runtime):
             return
         self.terms.append((epoch, time.monotonic() - since))
         log.info("node %s took shard %s in %.2f s", self.node_id, self.shard, self.terms[-1][1])
+
+    async def _hand_back(self) -> None:
+        """This node leads more than its share: stop dialing (the dials ringing are cancelled and
+        end with ``ERROR`` at the next leader, as after a kill), drain and snapshot as at a
+        clean stop, give the lease back and follow."""
+        assert self.leases is not None
+        epoch = self.epoch
+        log.info("node %s hands shard %s back (more than its share)", self.node_id, self.shard)
+        self._fence()
+        try:
+            await asyncio.wait_for(Runtime.stop(self), timeout=self.ttl / 2)
+        except (TimeoutError, Exception) as failure:
+            log.warning("handing shard %s back did not drain: %r", self.shard, failure)
+        await self._step_down()
+        if epoch is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.leases.release, self.shard, epoch)
 
     def _fence(self) -> None:
         """At once: no dial from now on, and none left ringing (R-CF-9)."""
@@ -291,6 +319,10 @@ class NodeRuntime(Runtime):
         self.owner_url = next(
             (r.url for r in leases if r.shard == self.shard and r.seconds_left > 0), None
         )
+        if self.owner_url is not None:
+            self.free_since = None
+        elif self.free_since is None:
+            self.free_since = time.monotonic()
         await self._catch_up()
 
     async def _catch_up(self) -> None:
@@ -394,8 +426,6 @@ class NodeRuntime(Runtime):
 def cluster(shards: Shards) -> dict[str, Any]:
     """Nodes, shards and leases as the database sees them, and this node's view of each of its
     shards (``self``: the default shard's, ``selfShards``: every shard's)."""
-    from dialback.store.leases import list_nodes
-
     engine = shards.store.engine
     if engine.dialect.name != "postgresql":
         return {
@@ -404,6 +434,8 @@ def cluster(shards: Shards) -> dict[str, Any]:
             "shards": [{"shard": s, "leaseholder": None} for s in shards.runtimes],
         }
     mine = [r.status() for r in shards.runtimes.values() if isinstance(r, NodeRuntime)]
+    leases, named = list_leases(engine), shard_names(engine)
+    leased = {r.shard for r in leases}
     return {
         "mode": "cluster",
         "self": mine[0] if mine else None,
@@ -427,8 +459,9 @@ def cluster(shards: Shards) -> dict[str, Any]:
                 "secondsLeft": round(r.seconds_left, 3),
                 "url": r.url,
             }
-            for r in list_leases(engine)
-        ],
+            for r in leases
+        ]
+        + [{"shard": s, "leaseholder": None} for s in named if s not in leased],
     }
 
 
@@ -454,3 +487,92 @@ def node_engine(url: str, ttl: float) -> Any:
             "options": f"-c statement_timeout={int(ttl * 1000)}",
         },
     )
+
+
+class ClusterShards(Shards):
+    """The shards of one node of several (issue 17): each shard's ``NodeRuntime`` leads it while
+    holding its lease, or follows. A node takes a free or expired shard only while it leads
+    fewer than its fair share, ``ceil(shards / live nodes)`` (live: seen within half a lease),
+    or when the shard has had no leader for a whole lease; a node leading more than its share
+    hands one shard back (a node joined). ``watch`` opens the shards other nodes named, and
+    counts the live nodes, every ``poll`` seconds."""
+
+    def __init__(self, first: NodeRuntime, make: Callable[[str], NodeRuntime]) -> None:
+        self.fair = 1  # until the first count of the live nodes
+        self._over_since: float | None = None
+        self._watch: asyncio.Task[None] | None = None
+        super().__init__(first, make, lagging=True)
+        self.node = first
+
+    def _add(self, runtime: Runtime) -> None:
+        if isinstance(runtime, NodeRuntime):
+            runtime.shares = self
+        super()._add(runtime)
+
+    def leading(self) -> list[NodeRuntime]:
+        return [r for r in self.runtimes.values() if isinstance(r, NodeRuntime) and r.leading]
+
+    def may_take(self, runtime: NodeRuntime) -> bool:
+        if len(self.leading()) < self.fair:
+            return True
+        free = runtime.free_since
+        return free is not None and time.monotonic() - free > runtime.ttl
+
+    def hand_back(self, runtime: NodeRuntime) -> bool:
+        """Whether ``runtime`` should give its shard back now: this node has led more than its
+        share for two polls, and it is the shard chosen (not the default one if another)."""
+        leading = self.leading()
+        if len(leading) <= self.fair:
+            self._over_since = None
+            return False
+        now = time.monotonic()
+        if self._over_since is None:
+            self._over_since = now
+        chosen = max(leading, key=lambda r: (r.shard != ALL, r.shard))
+        return chosen is runtime and now - self._over_since >= 2 * runtime.poll
+
+    async def start(self) -> None:
+        await self._count()
+        await super().start()
+        self._watch = asyncio.get_running_loop().create_task(self._watching())
+
+    async def stop(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        await super().stop()
+
+    async def _count(self) -> None:
+        node = self.node
+        assert node.leases is not None
+        leases = node.leases
+
+        def count() -> tuple[int, list[str]]:
+            leases.register(node.url)
+            live = [n for n in list_nodes(leases.engine) if n.seconds_since_seen < node.ttl / 2]
+            return len(live), shard_names(leases.engine)
+
+        live, named = await asyncio.to_thread(count)
+        self.fair = max(1, math.ceil(len(named) / max(1, live)))
+        for shard in named:
+            if shard not in self.runtimes:
+                await self.open(shard)
+
+    async def _watching(self) -> None:
+        while True:
+            await asyncio.sleep(self.node.poll)
+            try:
+                await self._count()
+            except Exception:
+                log.exception("counting the nodes and shards failed")
+
+    async def opened(self, runtime: Runtime) -> None:
+        """A shard this request named first: wait (at most two leases) for a node to lead it."""
+        if not isinstance(runtime, NodeRuntime):
+            return
+        deadline = time.monotonic() + 2 * runtime.ttl
+        while runtime.owner_url is None and time.monotonic() < deadline:
+            await asyncio.sleep(runtime.poll / 4)  # polls a condition, bounded by the deadline
+            with contextlib.suppress(Exception):
+                await runtime._refresh()

@@ -209,8 +209,14 @@ class Shards:
         if isinstance(event, DncUpdated):
             return await self._everywhere(event, idempotent, wait)
         target = await self.route(event, shard)
-        runtime = self.runtimes.get(target) or await self.open(target)
+        runtime = self.runtimes.get(target)
+        if runtime is None:
+            runtime = await self.open(target)
+            await self.opened(runtime)
         return await runtime.submit(event, idempotent=idempotent, wait=wait)
+
+    async def opened(self, runtime: Runtime) -> None:
+        """After this process opened a shard for an event: nothing (it leads it at once)."""
 
     async def submit_quietly(self, event: Event) -> None:
         target = await self.route(event)
