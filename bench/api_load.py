@@ -11,8 +11,10 @@ database is created and dropped for each): the bare endpoint (``bench/bare_inser
 table, one INSERT per POST, as its own process), then ``dialback serve`` as 1, 2 and 3 nodes
 (``--nodes``), each node its own process with ``--port 0`` (the bench reads the address it
 prints). The clients spread their connections evenly over the nodes; a node that does not lead
-forwards the write to the one that does (one shard today, docs/decisions.md, issue 17). Each
-setup gets the same load: a queue is created, every node is warmed up, then
+forwards the write to the one that does (docs/decisions.md, issue 17). ``--nodes 2x2`` is two
+nodes and two shards: a queue in each shard, and each node's connections post to the queue of
+the shard it leads (``1x2``: one node leading both). Each setup gets the same load: a queue is
+created, every node is warmed up, then
 ``POST /api/v2/conversations/callbacks`` with the same JSON body is sent from ``--clients``
 connections for ``--seconds`` with ``wrk`` (Debian's package; one thread per node, each thread's
 connections on its node, ``bench/callback.lua``) and the rows the run created are counted in the
@@ -120,14 +122,15 @@ def until_created(url: str, token: str, queue: str, seconds: float = 60) -> None
     raise RuntimeError(f"no creation through {url}: {response and response.text}")
 
 
-def create_queue(url: str, token: str, seconds: float = 60) -> str:
+def create_queue(url: str, token: str, seconds: float = 60, shard: str | None = None) -> str:
     deadline = time.monotonic() + seconds
     headers = {"Authorization": f"Bearer {token}"}
     response: httpx.Response | None = None
+    settings = {"name": "load", **({"shard": shard} if shard else {})}
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):
             response = httpx.post(
-                f"{url}/api/v2/routing/queues", json={"name": "load"}, headers=headers
+                f"{url}/api/v2/routing/queues", json=settings, headers=headers, timeout=30
             )
             if response.status_code == 200:
                 queue: str = response.json()["id"]
@@ -136,16 +139,19 @@ def create_queue(url: str, token: str, seconds: float = 60) -> str:
     raise RuntimeError(f"no queue through {url}: {response and response.text}")
 
 
-async def load(urls: list[str], token: str, queue: str, requests: int, clients: int) -> list[float]:
+async def load(
+    urls: list[str], token: str, queues: list[str], requests: int, clients: int
+) -> list[float]:
     """``requests`` creations from ``clients`` coroutines, client i on node i modulo their
-    number; the latency of each."""
+    number, posting to ``queues[i]`` (the queue of a shard that node leads); the latency of
+    each."""
     latencies: list[float] = []
     counter = iter(range(requests))
     headers = {"Authorization": f"Bearer {token}"}
     per_node = max(1, clients // len(urls))
     limits = httpx.Limits(max_connections=per_node, max_keepalive_connections=per_node)
 
-    async def client(c: httpx.AsyncClient) -> None:
+    async def client(c: httpx.AsyncClient, queue: str) -> None:
         for i in counter:
             start = time.perf_counter()
             response = await c.post(CALLBACKS, json=body(queue, i))
@@ -159,15 +165,19 @@ async def load(urls: list[str], token: str, queue: str, requests: int, clients: 
             )
             for u in urls
         ]
-        await asyncio.gather(*(client(sessions[i % len(urls)]) for i in range(clients)))
+        await asyncio.gather(
+            *(client(sessions[i % len(urls)], queues[i % len(urls)]) for i in range(clients))
+        )
     return latencies
 
 
-def measure(urls: list[str], token: str, queue: str, seconds: int, clients: int) -> dict[str, Any]:
+def measure(
+    urls: list[str], token: str, queues: list[str], seconds: int, clients: int
+) -> dict[str, Any]:
     if shutil.which("wrk"):
-        return with_wrk(urls, token, queue, seconds, clients)
+        return with_wrk(urls, token, queues, seconds, clients)
     started = time.perf_counter()
-    latencies = sorted(asyncio.run(load(urls, token, queue, seconds * 200, clients)))
+    latencies = sorted(asyncio.run(load(urls, token, queues, seconds * 200, clients)))
     elapsed = time.perf_counter() - started
     return {
         "tool": "httpx",
@@ -187,13 +197,16 @@ def _duration(value: str) -> float:
     return {"us": number / 1000, "ms": number, "s": number * 1000}[unit]
 
 
-def with_wrk(urls: list[str], token: str, queue: str, seconds: int, clients: int) -> dict[str, Any]:
+def with_wrk(
+    urls: list[str], token: str, queues: list[str], seconds: int, clients: int
+) -> dict[str, Any]:
     script = BENCH / "callback.lua"
     targets = ",".join(u.removeprefix("http://") for u in urls)
     env = {
         **os.environ,
         "DIALBACK_TOKEN": token,
-        "DIALBACK_QUEUE": queue,
+        "DIALBACK_QUEUE": queues[0],
+        "DIALBACK_QUEUES": ",".join(queues),
         "DIALBACK_TARGETS": targets,
     }
     threads = str(len(urls))
@@ -247,8 +260,36 @@ def rows(db: str, table: str) -> int:
         return int(found[0])
 
 
-def run_nodes(db: str, nodes: int, seconds: int, clients: int, folder: Path) -> dict[str, Any]:
-    """``nodes`` dialback processes on ``db``, the load spread over them."""
+def leaders(url: str, token: str) -> dict[str, str]:
+    """Each led shard's leaseholder, as a node's ``/api/v2/dialback/cluster`` shows it."""
+    headers = {"Authorization": f"Bearer {token}"}
+    view = httpx.get(f"{url}/api/v2/dialback/cluster", headers=headers, timeout=10).json()
+    return {s["shard"]: s["leaseholder"] for s in view["shards"] if s["leaseholder"]}
+
+
+def balanced(
+    url: str, token: str, shards: list[str], nodes: int, seconds: float = 60
+) -> dict[str, str]:
+    """Wait (bounded) until every shard is led and no node leads more than its share."""
+    share = -(-len(shards) // nodes)
+    deadline = time.monotonic() + seconds
+    found: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
+            found = leaders(url, token)
+            counts = [list(found.values()).count(n) for n in set(found.values())]
+            if set(shards) <= set(found) and max(counts, default=0) <= share:
+                return found
+        time.sleep(0.2)
+    raise RuntimeError(f"the shards were not shared out: {found}")
+
+
+def run_nodes(
+    db: str, nodes: int, seconds: int, clients: int, folder: Path, shards: int = 1
+) -> dict[str, Any]:
+    """``nodes`` dialback processes on ``db``, the load spread over them; with several
+    ``shards`` (issue 17), one queue in each, and each node's connections post to the queue of
+    a shard that node leads (as a balancer routing by queue would), so no write is forwarded."""
     token = subprocess.run(
         dialback("token", "create", "--db", db), check=True, capture_output=True, text=True
     ).stdout.strip()
@@ -260,13 +301,27 @@ def run_nodes(db: str, nodes: int, seconds: int, clients: int, folder: Path) -> 
                 command += ["--node-id", f"node{i + 1}"]
             servers.append(start(command, folder / f"serve-{nodes}-{i + 1}.log"))
         urls = [s.url for s in servers]
-        queue = create_queue(urls[0], token)
-        for url in urls:  # every node knows the queue and reaches the leader
+        names = ["all", *(f"s{k + 1}" for k in range(1, shards))]
+        queue_of = {s: create_queue(urls[0], token, shard=s) for s in names}
+        led = dict.fromkeys(names, "node1")  # one node (SQLite: one process) leads every shard
+        if shards > 1 and db.startswith("postgresql"):
+            led = balanced(urls[0], token, names, nodes)
+        # one (node, queue) pair per wrk thread: each node's connections on the queues of the
+        # shards it leads, as evenly as the numbers allow
+        mine = {
+            i: [s for s in names if led.get(s) == f"node{i + 1}"] or names for i in range(nodes)
+        }
+        queues = []
+        for k in range(max(nodes, shards)):
+            owned = mine[k % nodes]
+            queues.append(queue_of[owned[(k // nodes) % len(owned)]])
+        urls = [urls[k % nodes] for k in range(len(queues))]
+        for url, queue in zip(urls, queues, strict=True):  # each knows its queue and leader
             until_created(url, token, queue)
-        asyncio.run(load(urls, token, queue, 300, clients))  # warm up, through every node
+        asyncio.run(load(urls, token, queues, 300, clients))  # warm up, through every node
         before = rows(db, "interactions") if db.startswith("postgresql") else None
         cpu = cpu_seconds(servers)
-        result = measure(urls, token, queue, seconds, clients)
+        result = measure(urls, token, queues, seconds, clients)
         result["cpu"] = cpu_per_request(cpu, cpu_seconds(servers), result["requests"])
         if before is not None:
             result["rows"] = rows(db, "interactions") - before
@@ -280,10 +335,10 @@ def run_bare(db: str, seconds: int, clients: int, folder: Path) -> dict[str, Any
     server = start([sys.executable, str(BENCH / "bare_insert.py"), "--db", db], folder / "bare.log")
     try:
         until_created(server.url, "-", "load")
-        asyncio.run(load([server.url], "-", "load", 300, clients))  # warm up
+        asyncio.run(load([server.url], "-", ["load"], 300, clients))  # warm up
         before = rows(db, "bare_callbacks")
         cpu = cpu_seconds([server])
-        result = measure([server.url], "-", "load", seconds, clients)
+        result = measure([server.url], "-", ["load"], seconds, clients)
         result["cpu"] = cpu_per_request(cpu, cpu_seconds([server]), result["requests"])
         result["rows"] = rows(db, "bare_callbacks") - before
     finally:
@@ -319,7 +374,11 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite", help="'sqlite' or a postgresql:// admin URL")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--nodes", default="1,2,3", help="node counts to run (PostgreSQL)")
+    parser.add_argument(
+        "--nodes",
+        default="1,2,3",
+        help="setups to run (PostgreSQL): N nodes, or NxS for N nodes and S shards (2x2)",
+    )
     parser.add_argument("--bare", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
@@ -348,8 +407,16 @@ def main() -> None:
                         if setup == "bare":
                             result = run_bare(db, args.seconds, args.clients, folder)
                         else:
-                            result = run_nodes(db, int(setup), args.seconds, args.clients, folder)
-            name = "bare FastAPI + INSERT" if setup == "bare" else f"dialback, {setup} node(s)"
+                            nodes, _, shards = setup.partition("x")
+                            result = run_nodes(
+                                db,
+                                int(nodes),
+                                args.seconds,
+                                args.clients,
+                                folder,
+                                shards=int(shards or 1),
+                            )
+            name = "bare FastAPI + INSERT" if setup == "bare" else _name(setup)
             print(
                 f"| {'PostgreSQL' if postgres else 'SQLite'} | {name} | {round_} | "
                 f"{result['tool']} | {args.seconds} | {args.clients} | {load_before:.2f} | "
@@ -358,6 +425,11 @@ def main() -> None:
                 f"{result['cpu']} |",
                 flush=True,
             )
+
+
+def _name(setup: str) -> str:
+    nodes, _, shards = setup.partition("x")
+    return f"dialback, {nodes} node(s), {shards or 1} shard(s)"
 
 
 if __name__ == "__main__":

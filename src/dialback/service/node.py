@@ -171,11 +171,15 @@ class NodeRuntime(Runtime):
             leases.register(self.url)
             return leases.acquire(self.shard, held)
 
+        taking = self.shares.taking if self.shares is not None and not self.leading else set()
+        taking.add(self.shard)  # counted in this node's share while it tries
         try:
             epoch = await asyncio.wait_for(asyncio.to_thread(renew), timeout=self.ttl / 4)
         except (TimeoutError, Exception) as failure:
             log.warning("lease renewal failed: %s", failure)  # the watchdog fences at deadline
             return
+        finally:
+            taking.discard(self.shard)
         if epoch is None:
             if self.leading:
                 log.warning("shard %s was taken over: stepping down", self.shard)
@@ -499,21 +503,22 @@ class ClusterShards(Shards):
 
     def __init__(self, first: NodeRuntime, make: Callable[[str], NodeRuntime]) -> None:
         self.fair = 1  # until the first count of the live nodes
+        self.taking: set[str] = set()  # shards this node is trying to take just now
         self._over_since: float | None = None
         self._watch: asyncio.Task[None] | None = None
         super().__init__(first, make, lagging=True)
         self.node = first
 
-    def _add(self, runtime: Runtime) -> None:
+    def _prepare(self, runtime: Runtime) -> None:
         if isinstance(runtime, NodeRuntime):
             runtime.shares = self
-        super()._add(runtime)
+        super()._prepare(runtime)
 
     def leading(self) -> list[NodeRuntime]:
         return [r for r in self.runtimes.values() if isinstance(r, NodeRuntime) and r.leading]
 
     def may_take(self, runtime: NodeRuntime) -> bool:
-        if len(self.leading()) < self.fair:
+        if len(self.leading()) + len(self.taking - {runtime.shard}) < self.fair:
             return True
         free = runtime.free_since
         return free is not None and time.monotonic() - free > runtime.ttl

@@ -153,8 +153,12 @@ class Shards:
         for listener in list(self.listeners):
             listener(at, event, effects)
 
-    def _add(self, runtime: Runtime) -> None:
+    def _prepare(self, runtime: Runtime) -> None:
+        """Before the runtime starts: it tells this process's listeners of its commits."""
         runtime.listeners.append(self._relay)
+
+    def _add(self, runtime: Runtime) -> None:
+        self._prepare(runtime)
         self.runtimes[runtime.shard] = runtime
 
     # --- life cycle -----------------------------------------------------------------------------
@@ -183,8 +187,9 @@ class Shards:
             try:
                 await asyncio.to_thread(add_shard, self.store.engine, shard)
                 runtime = self.make(shard)
+                self._prepare(runtime)
                 await runtime.start()
-                self._add(runtime)
+                self.runtimes[shard] = runtime
                 log.info("shard %s opened", shard)
                 pending.set_result(runtime)
             except BaseException as failure:
