@@ -1,5 +1,6 @@
-"""One node of several on one PostgreSQL (issue 17): lead the shard while holding its lease,
-follow (and forward writes to the leader) otherwise.
+"""One node of several on one PostgreSQL (issue 17): for each shard, lead it while holding its
+lease, follow (and forward writes to its leader) otherwise; ``ClusterShards`` keeps this node
+to its fair share of the shards.
 
 - **Lease.** A heartbeat renews the shard's lease every ``ttl / 4`` seconds while leading and
   tries to take it every ``poll`` seconds while following (``store/leases.py``: the database's
@@ -498,8 +499,8 @@ class ClusterShards(Shards):
     holding its lease, or follows. A node takes a free or expired shard only while it leads
     fewer than its fair share, ``ceil(shards / live nodes)`` (live: seen within half a lease),
     or when the shard has had no leader for a whole lease; a node leading more than its share
-    hands one shard back (a node joined). ``watch`` opens the shards other nodes named, and
-    counts the live nodes, every ``poll`` seconds."""
+    hands one shard back (a node joined). Every ``poll`` seconds it opens the shards other nodes
+    named and counts the live nodes."""
 
     def __init__(self, first: NodeRuntime, make: Callable[[str], NodeRuntime]) -> None:
         self.fair = 1  # until the first count of the live nodes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 
 import pytest
 
@@ -128,3 +129,50 @@ def test_an_agent_joins_only_queues_of_its_own_shard(shards: Shards) -> None:
         route(shards, CallbackRescheduled(CB, owner=A))
     with pytest.raises(QueueInOtherShard):  # a callback does not move across shards
         route(shards, CallbackRescheduled(CB, queue_id=QA))
+
+
+def test_a_node_takes_shards_up_to_its_fair_share_and_hands_back_what_is_over(
+    tmp_path: object,
+) -> None:
+    """ClusterShards' share (issue 17): take a free shard while leading fewer than
+    ceil(shards / live nodes), or one nobody led for a whole lease; hand back the one over."""
+    from dialback.service.node import ClusterShards, NodeRuntime
+    from dialback.store.leases import Leases
+
+    engine = connect(f"{tmp_path}/db.sqlite")
+    migrate(engine)
+    leases = Leases(engine, "n1", 4.0)
+
+    def node(shard: str) -> NodeRuntime:
+        return NodeRuntime(
+            Store(engine, shard),
+            lambda report: SimulatedCarrier(report, random.Random()),
+            leases=leases,
+            ttl=4.0,
+            poll=0.5,
+        )
+
+    first = node("all")
+    shares = ClusterShards(first, node)
+    east, west = node("east"), node("west")
+    for runtime in (east, west):
+        shares._add(runtime)
+    assert east.shares is shares
+    shares.fair = 1  # three shards, three live nodes
+    assert shares.may_take(east)
+    first.leading = True
+    assert not shares.may_take(east)
+    shares.fair = 2  # a node died: two live nodes left
+    assert shares.may_take(east)
+    shares.taking.add("west")  # west is being taken just now: it counts
+    assert not shares.may_take(east)
+    shares.taking.clear()
+    shares.fair = 1
+    east.free_since = time.monotonic() - 5  # no leader for more than a lease: take it anyway
+    assert shares.may_take(east)
+    east.leading = True  # now over the share: east (not the default shard) goes back
+    assert not shares.hand_back(east)  # not for one poll only
+    shares._over_since = time.monotonic() - 2 * east.poll
+    assert shares.hand_back(east) and not shares.hand_back(first)
+    east.leading = False
+    assert not shares.hand_back(first)
