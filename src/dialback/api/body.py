@@ -3,9 +3,9 @@
 - ``BodyLimit`` (ASGI middleware): a body over ``max_bytes`` is a 413 before it is read whole;
   a path or query string holding NUL or bytes that are not UTF-8 is a 422.
 - ``json_body`` (a dependency, ``JsonBody`` in ``common``): the body must be declared JSON
-  (``application/json`` or ``…+json``; else 415), parse as JSON (else 400 ``malformed_json``,
-  one code for every way of failing, ``NaN`` and ``Infinity`` included) and keep within
-  ``domain.limits`` (else 422 naming the field).
+  (``application/json`` or ``…+json``) without a ``Content-Encoding`` (else 415), parse as
+  JSON (else 400 ``malformed_json``, one code for every way of failing, ``NaN`` and
+  ``Infinity`` included) and keep within ``domain.limits`` (else 422 naming the field).
 """
 
 from __future__ import annotations
@@ -92,6 +92,9 @@ def _parse(request: Request, raw: bytes) -> Any:
         media.startswith("application/") and media.endswith("+json")
     ):
         raise UnsupportedMediaType("send the body as Content-Type: application/json")
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):  # we decode none: the bytes would be read as they are
+        raise UnsupportedMediaType(f"Content-Encoding {encoding[:32]!r} is not accepted")
     try:
         value = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, RecursionError):

@@ -73,6 +73,12 @@ class IdempotencyKeyReused(StateConflict):
     code = "idempotency_key_reused"
 
 
+class TooManyStreams(DialbackError):
+    """A principal already holds its share of open live pages (server-sent events)."""
+
+    code = "too_many_streams"
+
+
 class HttpError(DialbackError):
     """Any other HTTP-level refusal of the server framework; its status is kept."""
 
@@ -94,6 +100,7 @@ STATUSES: list[tuple[type[DialbackError], int]] = [
     (BodyTooLarge, 413),
     (UnsupportedMediaType, 415),
     (MethodNotAllowed, 405),
+    (TooManyStreams, 429),
     (ServiceUnavailable, 503),
     (DialbackError, 400),
 ]
@@ -152,6 +159,23 @@ async def validation_error(_: Request, error: Exception) -> JSONResponse:
         return response(MalformedJson("the body is not valid JSON"))
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or None
     return response(InvalidInput(str(first.get("msg", "invalid request")), field=where))
+
+
+class InternalError(DialbackError):
+    """A failure of ours that no other class describes: still answered in the error shape."""
+
+    code = "internal_error"
+
+
+async def internal_error(_: Request, error: Exception) -> JSONResponse:
+    """The last resort (Starlette's server-error middleware, which logs the traceback after):
+    a 500 in our shape, naming no internals. It says ``Connection: close`` because uvicorn
+    drops the connection after an exception: a client would otherwise reuse it and be reset."""
+    return SafeJSONResponse(
+        body(500, InternalError.code, "the server failed on this request; it is logged"),
+        status_code=500,
+        headers={"connection": "close"},
+    )
 
 
 async def http_error(_: Request, error: Exception) -> JSONResponse:
