@@ -53,6 +53,12 @@ class BodyTooLarge(DialbackError):
     code = "body_too_large"
 
 
+class BodyTimeout(DialbackError):
+    """The request body did not arrive in time (a slow or stalled client holds a connection)."""
+
+    code = "body_timeout"
+
+
 class UnsupportedMediaType(DialbackError):
     """A body that is not declared JSON (a form, or no ``Content-Type``)."""
 
@@ -98,6 +104,7 @@ STATUSES: list[tuple[type[DialbackError], int]] = [
     (Forbidden, 403),
     (MalformedJson, 400),
     (BodyTooLarge, 413),
+    (BodyTimeout, 408),
     (UnsupportedMediaType, 415),
     (MethodNotAllowed, 405),
     (TooManyStreams, 429),

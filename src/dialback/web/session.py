@@ -31,6 +31,7 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf"
 SESSION_SECONDS = 12 * 3600  # one shift
 STREAMS_PER_PRINCIPAL = 8  # open live pages (tabs) one token or agent may hold at once
+SESSIONS_PER_PRINCIPAL = 32  # signed-in browsers one token or agent may keep; the oldest goes
 
 
 @dataclass(slots=True)
@@ -54,9 +55,17 @@ class Sessions:
     streams: dict[str, int] = field(default_factory=dict)  # open live pages per principal scope
 
     def open(self, principal: Principal, name: str, token: str = "") -> tuple[str, Session]:
+        """A new session. Sessions live in memory: signing in drops the expired ones and, past
+        ``SESSIONS_PER_PRINCIPAL`` for this principal, its oldest, so repeated sign-ins with a
+        valid token cannot grow the server's memory without end."""
+        now = time.time()
+        for old_id in [i for i, s in self.by_id.items() if s.expires < now]:
+            del self.by_id[old_id]
+        mine = [i for i, s in self.by_id.items() if s.principal.scope == principal.scope]
+        for old_id in mine[: max(0, len(mine) - SESSIONS_PER_PRINCIPAL + 1)]:
+            del self.by_id[old_id]  # insertion order: the oldest first
         session_id = secrets.token_urlsafe(32)
-        expires = time.time() + SESSION_SECONDS
-        session = Session(principal, secrets.token_urlsafe(32), name, expires, token)
+        session = Session(principal, secrets.token_urlsafe(32), name, now + SESSION_SECONDS, token)
         self.by_id[session_id] = session
         return session_id, session
 
