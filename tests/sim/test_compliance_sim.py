@@ -68,6 +68,7 @@ def frontier(name: str) -> list[dict[str, Any]]:
     return [*free["queues"][name], *reserved]
 
 
+@pytest.mark.timeout(900)  # a frontier is 40 eight-hour days: ~40 s alone, far more when shared
 @pytest.mark.parametrize("name", list(LOADS))
 def test_r_x_19_budget_mode_stays_under_target_with_occupancy_of_the_best_fixed_that_does(
     name: str,
@@ -131,6 +132,7 @@ def test_r_x_19_a_workload_with_an_unknown_zone_is_refused_naming_the_key() -> N
     assert refused.value.field == "queue[0].callee_time_zones"
 
 
+@pytest.mark.timeout(900)
 def test_r_x_19_cli_sweep_with_budget_reports_the_frontier(tmp_path: Path) -> None:
     data = day("heavy")
     data["simulation"]["hours"] = 0.5

@@ -80,6 +80,7 @@ def create_app(
     app.add_exception_handler(DialbackError, errors.dialback_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(HTTPException, errors.http_error)
+    app.add_exception_handler(Exception, errors.internal_error)  # a 500 still in our shape
     routers = [
         m.router
         for m in (  # routes are tried in order: the busiest first (issue 17); none overlap

@@ -1,15 +1,18 @@
 """What a request may carry (issue 12), checked before any route reads it.
 
 - ``BodyLimit`` (ASGI middleware): a body over ``max_bytes`` is a 413 before it is read whole;
-  a path or query string holding NUL or bytes that are not UTF-8 is a 422.
+  a body whose next part takes longer than ``seconds`` to arrive is a 408 (a stalled or
+  trickling client cannot hold a connection for ever); a path or query string holding NUL or
+  bytes that are not UTF-8 is a 422.
 - ``json_body`` (a dependency, ``JsonBody`` in ``common``): the body must be declared JSON
-  (``application/json`` or ``…+json``; else 415), parse as JSON (else 400 ``malformed_json``,
-  one code for every way of failing, ``NaN`` and ``Infinity`` included) and keep within
-  ``domain.limits`` (else 422 naming the field).
+  (``application/json`` or ``…+json``) without a ``Content-Encoding`` (else 415), parse as
+  JSON (else 400 ``malformed_json``, one code for every way of failing, ``NaN`` and
+  ``Infinity`` included) and keep within ``domain.limits`` (else 422 naming the field).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -17,17 +20,30 @@ from urllib.parse import unquote_to_bytes
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dialback.api.errors import BodyTooLarge, MalformedJson, UnsupportedMediaType, response
+from dialback.api.errors import (
+    BodyTimeout,
+    BodyTooLarge,
+    MalformedJson,
+    UnsupportedMediaType,
+    response,
+)
 from dialback.domain.errors import DialbackError, InvalidText, MissingField
 from dialback.domain.limits import BODY_BYTES, PATH, check_json, check_text
 
+BODY_SECONDS = 30.0
+"""How long a request body's next part may take to arrive (``BodyLimit``)."""
+
 
 class BodyLimit:
-    """Refuse bodies over ``max_bytes`` (413) and unreadable paths or queries (422)."""
+    """Refuse bodies over ``max_bytes`` (413), bodies that stall for ``seconds`` between two
+    parts (408) and unreadable paths or queries (422)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = BODY_BYTES, seconds: float = BODY_SECONDS
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,7 +53,10 @@ class BodyLimit:
             _check_target(scope)
             body = await self._read(scope, receive)
         except DialbackError as refused:
-            await response(refused)(scope, receive, send)
+            answer = response(refused)
+            if isinstance(refused, BodyTooLarge | BodyTimeout):  # the rest of it is not read
+                answer.headers["connection"] = "close"
+            await answer(scope, receive, send)
             return
         sent = False
 
@@ -58,7 +77,13 @@ class BodyLimit:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                async with asyncio.timeout(self.seconds):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTimeout(
+                    f"the body stalled: no part of it came for {self.seconds:g} s", field="body"
+                ) from None
             if message["type"] != "http.request":
                 break
             chunk = message.get("body", b"")
@@ -92,6 +117,9 @@ def _parse(request: Request, raw: bytes) -> Any:
         media.startswith("application/") and media.endswith("+json")
     ):
         raise UnsupportedMediaType("send the body as Content-Type: application/json")
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):  # we decode none: the bytes would be read as they are
+        raise UnsupportedMediaType(f"Content-Encoding {encoding[:32]!r} is not accepted")
     try:
         value = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, RecursionError):

@@ -53,6 +53,12 @@ class BodyTooLarge(DialbackError):
     code = "body_too_large"
 
 
+class BodyTimeout(DialbackError):
+    """The request body did not arrive in time (a slow or stalled client holds a connection)."""
+
+    code = "body_timeout"
+
+
 class UnsupportedMediaType(DialbackError):
     """A body that is not declared JSON (a form, or no ``Content-Type``)."""
 
@@ -71,6 +77,12 @@ class IdempotencyKeyReused(StateConflict):
     """The same ``Idempotency-Key`` came with another body."""
 
     code = "idempotency_key_reused"
+
+
+class TooManyStreams(DialbackError):
+    """A principal already holds its share of open live pages (server-sent events)."""
+
+    code = "too_many_streams"
 
 
 class HttpError(DialbackError):
@@ -92,8 +104,10 @@ STATUSES: list[tuple[type[DialbackError], int]] = [
     (Forbidden, 403),
     (MalformedJson, 400),
     (BodyTooLarge, 413),
+    (BodyTimeout, 408),
     (UnsupportedMediaType, 415),
     (MethodNotAllowed, 405),
+    (TooManyStreams, 429),
     (ServiceUnavailable, 503),
     (DialbackError, 400),
 ]
@@ -152,6 +166,23 @@ async def validation_error(_: Request, error: Exception) -> JSONResponse:
         return response(MalformedJson("the body is not valid JSON"))
     where = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or None
     return response(InvalidInput(str(first.get("msg", "invalid request")), field=where))
+
+
+class InternalError(DialbackError):
+    """A failure of ours that no other class describes: still answered in the error shape."""
+
+    code = "internal_error"
+
+
+async def internal_error(_: Request, error: Exception) -> JSONResponse:
+    """The last resort (Starlette's server-error middleware, which logs the traceback after):
+    a 500 in our shape, naming no internals. It says ``Connection: close`` because uvicorn
+    drops the connection after an exception: a client would otherwise reuse it and be reset."""
+    return SafeJSONResponse(
+        body(500, InternalError.code, "the server failed on this request; it is logged"),
+        status_code=500,
+        headers={"connection": "close"},
+    )
 
 
 async def http_error(_: Request, error: Exception) -> JSONResponse:

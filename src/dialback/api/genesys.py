@@ -24,9 +24,14 @@ from dialback.domain.model import QueueId
 from dialback.domain.settings import ServiceLevel
 from dialback.domain.timeline import Communication, Conversation, Purpose, Segment
 
+LAST_MOMENT = 253_402_300_799.999  # 9999-12-31T23:59:59.999Z, the last time ISO-8601 writes
+
 
 def iso(t: float) -> str:
-    """Seconds since the epoch as Genesys writes times: ``2026-11-25T08:00:00.000Z``."""
+    """Seconds since the epoch as Genesys writes times: ``2026-11-25T08:00:00.000Z``. A time
+    past the year 9999 (a row stored before its input was bounded) is written as the last
+    moment of 9999 rather than failing the whole answer."""
+    t = min(t, LAST_MOMENT)
     return (
         datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
         + f"{round(t * 1000) % 1000:03d}Z"

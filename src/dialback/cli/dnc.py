@@ -16,9 +16,13 @@ from typing import Annotated, Any
 
 import typer
 
-from dialback.cli.app import DbOption, app
+from dialback.cli.app import MARKUP, DbOption, app
 
-dnc_app = typer.Typer(help="Do-not-call lists (import, export, add, remove).", no_args_is_help=True)
+dnc_app = typer.Typer(
+    help="Do-not-call lists (import, export, add, remove).",
+    no_args_is_help=True,
+    rich_markup_mode=MARKUP,
+)
 app.add_typer(dnc_app, name="dnc")
 
 ListOption = Annotated[str, typer.Option("--list", help="The DNC list's id.")]

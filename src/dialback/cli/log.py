@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
-from dialback.cli.app import DbOption, app
+from dialback.cli.app import MARKUP, DbOption, app
 
-log_app = typer.Typer(help="The event log and its snapshots.", no_args_is_help=True)
+log_app = typer.Typer(
+    help="The event log and its snapshots.", no_args_is_help=True, rich_markup_mode=MARKUP
+)
 app.add_typer(log_app, name="log")
 
 

@@ -18,15 +18,24 @@ if TYPE_CHECKING:
     from dialback.telephony.port import Dialer, Report
 
 
+def _positive_speed(value: float) -> float:
+    if not 0.001 <= value <= 100_000:  # also refuses nan
+        raise typer.BadParameter("a speed-up from 0.001 to 100000")
+    return value
+
+
 @app.command()
 def serve(
     db: DbOption = "./dialback.db",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8080,
     demo: Annotated[
         bool, typer.Option(help="Run a synthetic contact center against the service.")
     ] = False,
-    speed: Annotated[float, typer.Option(help="Demo and carrier clock speed-up.")] = 1.0,
+    speed: Annotated[
+        float,
+        typer.Option(help="Demo and carrier clock speed-up.", callback=_positive_speed),
+    ] = 1.0,
     carrier_log: Annotated[
         Path | None, typer.Option(help="Append every simulated dial to this file (JSON lines).")
     ] = None,

@@ -23,11 +23,18 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from dialback.domain.errors import InvalidChoice, InvalidInput, NotFound, UnknownAgent
+from dialback.domain.errors import (
+    InvalidChoice,
+    InvalidInput,
+    NotFound,
+    UnknownAgent,
+    ValueOutOfRange,
+)
 from dialback.store.repository import TOKEN_ID, Reader, Store, TokenRow, hash_token
 
 ROLES = ("admin", "supervisor", "agent")
 AGENT_TOKEN_SECONDS = 12 * 3600  # one working shift
+LONGEST_TOKEN_SECONDS = 3650 * 86_400  # ten years: every expiry stays a date a client can read
 DEMO_TOKEN = "demo_admin_token"  # meta key of the demo's admin token (``serve --demo``)
 
 __all__ = ["AGENT_TOKEN_SECONDS", "ROLES", "Holder", "TokenRow", "Tokens", "parse_duration"]
@@ -63,11 +70,17 @@ def parse_duration(text: str) -> float | None:
     Raises ``InvalidInput``."""
     if text == "never":
         return None
-    match = re.fullmatch(r"(\d{1,7})([smhd]?)", text.strip())
+    match = re.fullmatch(r"([0-9]{1,7})([smhd]?)", text.strip())  # ASCII: \d takes any digit
     if match is None or int(match.group(1)) == 0:
         raise InvalidInput("a duration such as 90s, 30m, 12h, 7d or never", field="expiresIn")
     unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}[match.group(2)]
-    return float(int(match.group(1)) * unit)
+    seconds = int(match.group(1)) * unit
+    if seconds > LONGEST_TOKEN_SECONDS:  # 9999999d would expire after the year 9999
+        raise ValueOutOfRange(
+            f"at most {LONGEST_TOKEN_SECONDS // 86_400}d; a token for longer is 'never'",
+            field="expiresIn",
+        )
+    return float(seconds)
 
 
 class Tokens:

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dialback.domain.effects import Effect
 from dialback.domain.events import Event
 
+Alive = Callable[[], Awaitable[bool]]
+"""Whether a stream's page may still be sent (its session open, its token valid)."""
 Render = Callable[[], Awaitable[dict[str, str]]]
 """Sections of a page, by SSE event name, as HTML. A ``layout`` section holds the others'
 places: the page loaded with it, and reloads itself when it changes (a queue was added,
@@ -50,17 +52,26 @@ async def stream(
     min_interval: float = 0.3,
     refresh: float = 15.0,
     layout: str | None = None,
+    alive: Alive | None = None,
+    check_every: float = 2.0,
 ) -> AsyncIterator[dict[str, str]]:
     """SSE messages (``{"event": name, "data": html}``) for one page: everything once, then
     each section whose HTML changed, after each change (and every ``refresh`` seconds, for
-    what moves with time alone, such as the day's chart)."""
+    what moves with time alone, such as the day's chart). The stream ends as soon as ``alive``
+    says no, asked before each render and at least every ``check_every`` seconds (issue 12:
+    a signed-out session or a revoked token stops its open pages too, not only new requests)."""
     sent: dict[str, str] = {} if layout is None else {"layout": layout}
-    while True:
+    loop = asyncio.get_running_loop()
+    while alive is None or await alive():
         seen = changes.version
         for name, html in (await render()).items():
             if sent.get(name) == html:
                 continue
             sent[name] = html
             yield {"event": name, "data": html}
-        await changes.wait(seen, refresh)
+        deadline = loop.time() + refresh
+        while changes.version == seen and (left := deadline - loop.time()) > 0:
+            await changes.wait(seen, min(left, check_every))
+            if alive is not None and not await alive():
+                return
         await asyncio.sleep(min_interval)

@@ -8,7 +8,9 @@ so a page can do exactly what the same token can do through the API, checked by 
 from __future__ import annotations
 
 import math
+import re
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -17,8 +19,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sse_starlette.sse import EventSourceResponse
+from starlette.types import Receive, Scope, Send
 
 from dialback.api import callbacks as callbacks_api
+from dialback.api import errors
 from dialback.api import queues as queues_api
 from dialback.api import users as users_api
 from dialback.api.auth import Role
@@ -100,12 +104,13 @@ async def signin_page(request: Request, next: str | None = None) -> Response:
 
 @router.post("/signin")
 async def signin(request: Request) -> Response:
-    fields = await sessions_.form(request)
-    posted = dict(fields)
+    fields: list[tuple[str, str]] = []
     try:
+        fields = await sessions_.form(request)
         sessions_.check_csrf(request.cookies.get(sessions_.SIGNIN_COOKIE, "-"), request, fields)
-        principal = sessions_.principal_of_token(request, posted.get("token", ""))
+        principal = sessions_.principal_of_token(request, dict(fields).get("token", ""))
     except DialbackError as problem:
+        posted = dict(fields)
         token = sessions_.new_secret()
         response = render(
             request,
@@ -119,6 +124,7 @@ async def signin(request: Request) -> Response:
         )
         sessions_.set_cookie(response, sessions_.SIGNIN_COOKIE, token, 1800)
         return response
+    posted = dict(fields)
     name = principal.role.value.capitalize()
     if principal.user_id:
         row = queries(request).user(principal.user_id)
@@ -161,19 +167,61 @@ async def dashboard(request: Request) -> Response:
     return render(request, "dashboard.html", **context)
 
 
+class _CountedStream(EventSourceResponse):
+    """An event stream that gives its principal's share back when it ends, however it ends
+    (the client left, the session closed, an error): ``__call__`` runs once per response."""
+
+    def __init__(self, messages: AsyncIterator[dict[str, str]], release: Callable[[], None]):
+        super().__init__(messages, ping=15)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
+def _live(
+    request: Request, session: sessions_.Session, messages: AsyncIterator[dict[str, str]]
+) -> Response:
+    """A live page's event stream, counted against its principal's share
+    (``STREAMS_PER_PRINCIPAL``) while it is open. Raises ``TooManyStreams``."""
+    registry = sessions_.sessions(request)
+    scope = session.principal.scope
+    registry.take_stream(scope)
+    return _CountedStream(messages, lambda: registry.give_stream(scope))
+
+
+def _alive(request: Request, session: sessions_.Session) -> Callable[[], Awaitable[bool]]:
+    session_id = request.cookies.get(sessions_.SESSION_COOKIE)
+
+    async def alive() -> bool:
+        return await sessions_.still_open(request, session_id, session)
+
+    return alive
+
+
 @router.get("/live/dashboard")
 async def dashboard_stream(request: Request) -> Response:
     try:
         session = await sessions_.signed_in(request, Role.SUPERVISOR)
     except DialbackError as problem:
-        return Response(problem.message, status_code=status_of(problem))
+        return errors.response(problem)
     live = changes(request)
 
     async def sections() -> dict[str, str]:
         return await dashboard_sections(request, session, live.version, fragment)
 
     layout = fragment("_layout.html", **layout_context(request, session, None))
-    return EventSourceResponse(stream(live, sections, refresh=3.0, layout=layout), ping=15)
+    try:
+        return _live(
+            request,
+            session,
+            stream(live, sections, refresh=3.0, layout=layout, alive=_alive(request, session)),
+        )
+    except DialbackError as problem:
+        return errors.response(problem)
 
 
 @router.post("/callbacks/{conversation_id}/cancel")
@@ -287,13 +335,20 @@ async def agent_stream(request: Request) -> Response:
     try:
         session = await sessions_.signed_in(request, Role.AGENT)
     except DialbackError as problem:
-        return Response(problem.message, status_code=status_of(problem))
+        return errors.response(problem)
     live = changes(request)
 
     async def sections() -> dict[str, str]:
         return desk_sections(request, session, fragment)
 
-    return EventSourceResponse(stream(live, sections, min_interval=0.1), ping=15)
+    try:
+        return _live(
+            request,
+            session,
+            stream(live, sections, min_interval=0.1, alive=_alive(request, session)),
+        )
+    except DialbackError as problem:
+        return errors.response(problem)
 
 
 def _own_user(session: sessions_.Session) -> str:
@@ -329,8 +384,11 @@ ACTION_DONE = {
 
 
 def _action_body(action: str, posted: dict[str, str]) -> dict[str, Any]:
-    if action == "dial" and posted.get("numberIndex", "").isdigit():
-        return {"numberIndex": int(posted["numberIndex"])}
+    index = posted.get("numberIndex", "").strip()
+    if action == "dial" and index:
+        # ASCII digits only ("²".isdigit() is true, and int() of 5,000 digits raises): any
+        # other text goes on as typed, for the API's reader to refuse
+        return {"numberIndex": int(index) if re.fullmatch("[0-9]{1,9}", index) else index}
     if action == "wrapup":
         return {"code": posted.get("code", "")}
     if action == "reschedule":

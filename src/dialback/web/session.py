@@ -21,7 +21,8 @@ from fastapi import Request
 from starlette.responses import Response
 
 from dialback.api.auth import Principal, Role
-from dialback.api.errors import Forbidden, Unauthorized
+from dialback.api.errors import Forbidden, TooManyStreams, Unauthorized
+from dialback.domain.errors import InvalidText
 from dialback.service.tokens import Tokens
 
 SESSION_COOKIE = "dialback_session"
@@ -29,6 +30,8 @@ SIGNIN_COOKIE = "dialback_signin"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf"
 SESSION_SECONDS = 12 * 3600  # one shift
+STREAMS_PER_PRINCIPAL = 8  # open live pages (tabs) one token or agent may hold at once
+SESSIONS_PER_PRINCIPAL = 32  # signed-in browsers one token or agent may keep; the oldest goes
 
 
 @dataclass(slots=True)
@@ -49,11 +52,20 @@ class Sessions:
     """Session id to session. Ids are 256-bit random; expired ones are dropped when met."""
 
     by_id: dict[str, Session] = field(default_factory=dict)
+    streams: dict[str, int] = field(default_factory=dict)  # open live pages per principal scope
 
     def open(self, principal: Principal, name: str, token: str = "") -> tuple[str, Session]:
+        """A new session. Sessions live in memory: signing in drops the expired ones and, past
+        ``SESSIONS_PER_PRINCIPAL`` for this principal, its oldest, so repeated sign-ins with a
+        valid token cannot grow the server's memory without end."""
+        now = time.time()
+        for old_id in [i for i, s in self.by_id.items() if s.expires < now]:
+            del self.by_id[old_id]
+        mine = [i for i, s in self.by_id.items() if s.principal.scope == principal.scope]
+        for old_id in mine[: max(0, len(mine) - SESSIONS_PER_PRINCIPAL + 1)]:
+            del self.by_id[old_id]  # insertion order: the oldest first
         session_id = secrets.token_urlsafe(32)
-        expires = time.time() + SESSION_SECONDS
-        session = Session(principal, secrets.token_urlsafe(32), name, expires, token)
+        session = Session(principal, secrets.token_urlsafe(32), name, now + SESSION_SECONDS, token)
         self.by_id[session_id] = session
         return session_id, session
 
@@ -69,6 +81,23 @@ class Sessions:
     def close(self, session_id: str | None) -> None:
         if session_id:
             self.by_id.pop(session_id, None)
+
+    def take_stream(self, scope: str) -> None:
+        """Count one more open live page for ``scope``; raises ``TooManyStreams`` (429) past
+        ``STREAMS_PER_PRINCIPAL``, so one token cannot hold the server rendering for
+        thousands of pages."""
+        if self.streams.get(scope, 0) >= STREAMS_PER_PRINCIPAL:
+            raise TooManyStreams(
+                f"at most {STREAMS_PER_PRINCIPAL} live pages open at once; close one"
+            )
+        self.streams[scope] = self.streams.get(scope, 0) + 1
+
+    def give_stream(self, scope: str) -> None:
+        left = self.streams.get(scope, 0) - 1
+        if left > 0:
+            self.streams[scope] = left
+        else:
+            self.streams.pop(scope, None)
 
 
 class CsrfFailed(Forbidden):
@@ -96,6 +125,20 @@ def current(request: Request) -> Session | None:
     return session
 
 
+async def still_open(request: Request, session_id: str | None, session: Session) -> bool:
+    """Whether ``session`` is still the open session ``session_id`` with a valid token (the
+    API's shared lookup, off the event loop): what a live page asks while it streams."""
+    if sessions(request).get(session_id) is not session:
+        return False
+    try:
+        valid = not session.token or await _tokens(request).check(session.token) is not None
+    except Exception:  # the database is away: end the stream; the browser reconnects
+        return False
+    if not valid:
+        sessions(request).close(session_id)
+    return valid
+
+
 def _tokens(request: Request) -> Tokens:
     found: Tokens = request.app.state.tokens
     return found
@@ -117,8 +160,13 @@ def set_cookie(response: Response, name: str, value: str, max_age: int) -> None:
 
 
 async def form(request: Request) -> list[tuple[str, str]]:
-    """The posted urlencoded form, in order."""
-    return parse_qsl((await request.body()).decode(), keep_blank_values=True)
+    """The posted urlencoded form, in order. Raises ``InvalidText`` (422) for a body that is
+    not UTF-8 text, or whose escapes decode to bytes that are not (a browser sends neither)."""
+    try:
+        text = (await request.body()).decode()
+        return parse_qsl(text, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidText("the form is not UTF-8", field="body") from None
 
 
 def check_csrf(expected: str, request: Request, posted: list[tuple[str, str]]) -> None:
