@@ -64,7 +64,7 @@ class Server:
         made = httpx.Client(
             base_url=self.url,
             headers={"Authorization": f"Bearer {self.token(role, user)}"},
-            timeout=20,
+            timeout=60,
         )
         self.clients.append(made)
         return made
@@ -134,7 +134,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
     url = eventually(bound, timeout=60, what="dialback serve to bind a port")
     admin = httpx.Client(
-        base_url=url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=20
+        base_url=url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=60
     )
     running = Server(url, db, process, admin)
     try:
@@ -184,7 +184,7 @@ class Pages:
     def page(self) -> Page:
         context = self.browser.new_context(viewport={"width": 1400, "height": 1000})
         context.on("request", lambda request: self.requests.append(request.url))
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(60_000)  # a hang guard: the waits are for conditions
         self.contexts.append(context)
         return context.new_page()
 
@@ -218,7 +218,7 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def wait_for(check: Any, timeout: float = 20.0, what: str = "the condition") -> Any:
+def wait_for(check: Any, timeout: float = 60.0, what: str = "the condition") -> Any:
     return eventually(check, timeout=timeout, what=what)
 
 

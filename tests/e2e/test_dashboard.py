@@ -54,11 +54,11 @@ def test_r_cf_4_supervisor_watches_a_customer_first_callback_reach_an_agent_live
     section = page.locator(f'section[data-queue="{queue}"]')
     expect(section.locator(".decisions")).to_contain_text("No agent on queue")
     ewt = section.locator("[data-ewt]")  # issue 18 item 5: nobody on queue, nobody answers
-    expect(ewt).to_have_attribute("data-beyond", "", timeout=20_000)
+    expect(ewt).to_have_attribute("data-beyond", "", timeout=60_000)
     expect(ewt).to_contain_text("over 6:00:00")
 
     server.status(agent, "IDLE")  # pacing dials; the carrier answers with a live voice
-    expect(row).to_have_attribute("data-state", "converted", timeout=20_000)
+    expect(row).to_have_attribute("data-state", "converted", timeout=60_000)
     expect(section.locator(".decisions")).to_contain_text("Dialed")
     # R-Q-3: the customer-first call reaches the agent's desk marked, with the CALL script.
     item = desk.locator("article.desk-item")

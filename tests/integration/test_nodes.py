@@ -43,6 +43,10 @@ from .conftest import eventually, pg_admin_url
 
 LEASE = 4.0  # seconds (the default is 8; shorter here to keep the test short)
 POLL = min(1.0, LEASE / 8)  # how often a follower tries to take the shard
+# Issue 17: a dead node's shards are led again within 10 s. The design gives LEASE + POLL (about
+# 4.5 s here, printed); the bound leaves the rest of the 10 s to a machine busy with other work,
+# where a surviving node's poll can come late.
+TAKE_OVER_BOUND = 10.0
 CALLBACKS = (400, 300, 300)  # before the first kill, around it, around the second
 pytestmark = pytest.mark.timeout(240)
 
@@ -187,7 +191,7 @@ def test_three_nodes_and_two_kills_lose_no_callback_and_never_overlap_dials(
                     node.process.wait(timeout=30)
             stopped = time.time()
         print(f"\ntake-over after kill -9 (database clock): {[round(t, 2) for t in take_overs]} s")
-        assert all(t <= LEASE + POLL + 0.5 for t in take_overs), take_overs
+        assert all(t <= TAKE_OVER_BOUND for t in take_overs), take_overs
 
         with engine.connect() as c:
             rows, segs = tables.interactions, tables.segments

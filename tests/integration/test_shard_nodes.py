@@ -34,6 +34,10 @@ from .test_nodes import admin_token, db_now
 
 LEASE = 4.0
 POLL = min(1.0, LEASE / 8)
+# Issue 17: a dead node's shards are led again within 10 s. The design gives LEASE + POLL (about
+# 4.5 s here, printed); the bound leaves the rest of the 10 s to a machine busy with other work,
+# where a surviving node's poll can come late.
+TAKE_OVER_BOUND = 10.0
 pytestmark = pytest.mark.timeout(240)
 
 
@@ -223,7 +227,7 @@ def test_two_nodes_lead_a_shard_each_and_one_takes_the_others_after_a_kill(
                     node.process.wait(timeout=30)
             stopped = time.time()
         print(f"\ntake-over of east after kill -9: {take_over:.2f} s")
-        assert take_over <= LEASE + POLL + 0.5, take_over
+        assert take_over <= TAKE_OVER_BOUND, take_over
 
         with engine.connect() as c:
             rows, segs = tables.interactions, tables.segments
