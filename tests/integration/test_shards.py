@@ -120,3 +120,32 @@ def test_queues_and_agents_are_grouped_in_shards_and_each_shard_keeps_its_own_lo
         assert set(ok(again.admin.get(f"/api/v2/users/{ann}"))) >= {"id", "routingStatus"}
     finally:
         again.stop()
+
+
+def test_r_x_7_a_shard_named_after_a_dnc_change_starts_with_the_list_of_the_day(
+    database: str,
+) -> None:
+    """The do-not-call list is logged in every shard's log; a shard that did not exist when a
+    number was listed is brought up to the stored list when it opens, so its callbacks to that
+    number are refused as the default shard's are (found by a cold review: it started empty)."""
+    service = serve(database)
+    try:
+        c = service.admin
+        listed, kept = "+14155550123", "+14155550124"
+        change = {"action": "Add", "phoneNumbers": [listed, kept]}
+        ok(c.patch("/api/v2/outbound/dnclists/main/phonenumbers", json=change))
+        change = {"action": "Remove", "phoneNumbers": [kept]}
+        ok(c.patch("/api/v2/outbound/dnclists/main/phonenumbers", json=change))
+        default, east = make_queue(c, None), make_queue(c, "east")  # east is named after it
+        for queue in (default, east):
+            body = {"queueId": queue, "callbackNumbers": [listed]}
+            r = c.post("/api/v2/conversations/callbacks", json=body)
+            assert refused(r) == (422, "number_on_dnc"), queue
+            body = {"queueId": queue, "callbackNumbers": [kept]}
+            ok(c.post("/api/v2/conversations/callbacks", json=body))
+        # a shard's name fits the keys kept per shard (at most 40 characters)
+        body = {"name": "Long", "shard": "x" * 41}
+        assert refused(c.post("/api/v2/routing/queues", json=body)) == (422, "invalid_shard")
+        make_queue(c, "y" * 40)
+    finally:
+        service.stop()

@@ -66,7 +66,7 @@ class ValueOutOfRange(InvalidInput):
 
 
 class InvalidShard(InvalidInput):
-    """Issue 17: a shard's name is 1 to 64 letters, digits, ``_``, ``-`` or ``.``."""
+    """Issue 17: a shard's name is 1 to 40 letters, digits, ``_``, ``-`` or ``.``."""
 
     code = "invalid_shard"
 

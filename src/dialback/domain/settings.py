@@ -37,10 +37,10 @@ from dialback.domain.errors import (
     UnknownField,
     ValueOutOfRange,
 )
-from dialback.domain.limits import MAX_PRIORITY, SHARD
+from dialback.domain.limits import MAX_PRIORITY, SHARD_NAME
 
 DEFAULT_SHARD = "all"  # issue 17: the shard of every queue that names none
-_SHARD_NAME = re.compile(r"[A-Za-z0-9_.\-]{1," + str(SHARD) + "}")
+_SHARD_NAME = re.compile(r"[A-Za-z0-9_.\-]{1," + str(SHARD_NAME) + "}")
 
 
 class CallbackMode(Closed):
@@ -511,7 +511,7 @@ def check_shard(name: object, field: str = "shard") -> str:
         raise InvalidType("expected a string", field=field)
     if not _SHARD_NAME.fullmatch(name):
         raise InvalidShard(
-            "a shard is named by 1 to 64 letters, digits, '_', '-' or '.'", field=field
+            f"a shard is named by 1 to {SHARD_NAME} letters, digits, '_', '-' or '.'", field=field
         )
     return name
 

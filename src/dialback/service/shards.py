@@ -52,12 +52,14 @@ from dialback.domain.settings import DEFAULT_SHARD, check_shard, parse_queue
 from dialback.service.runtime import Accepted, Runtime, ServiceUnavailable
 from dialback.service.snapshots import SnapshotPolicy
 from dialback.store import tables as t
+from dialback.store.compliance import ComplianceReader
 from dialback.store.repository import Idempotent, Store
 from dialback.store.snapshots import SnapshotStore, add_shard, shard_names
 
 log = logging.getLogger("dialback.shards")
 
 ALL = DEFAULT_SHARD
+DNC_CHUNK = 1000  # numbers per DncUpdated when a shard is brought up to the stored lists
 
 
 def sibling(first: Runtime, shard: str) -> Runtime:
@@ -189,6 +191,7 @@ class Shards:
                 runtime = self.make(shard)
                 self._prepare(runtime)
                 await runtime.start()
+                await self._sync_dnc(runtime)
                 self.runtimes[shard] = runtime
                 log.info("shard %s opened", shard)
                 pending.set_result(runtime)
@@ -199,6 +202,35 @@ class Shards:
             finally:
                 del self._opening[shard]
         return await asyncio.shield(pending)
+
+    async def _sync_dnc(self, runtime: Runtime) -> None:
+        """R-X-7 in a shard this process opens: its engine's do-not-call lists are made the
+        stored ones (the default shard's), by ``DncUpdated`` events in its own log, before it
+        takes an event. A new shard starts with the lists of the day, and one that missed a
+        change (named on another node a moment before the change) gets it here."""
+        if runtime is self.first or not hasattr(runtime, "engine"):
+            return
+        stored = await asyncio.to_thread(ComplianceReader(self.store.engine).dnc_numbers)
+        have: dict[str, set[str]] = {}
+        for number, lists in runtime.engine.guard.dnc.items():
+            for list_id in lists:
+                have.setdefault(list_id, set()).add(number)
+        for list_id in sorted(stored.keys() | have.keys()):
+            added = sorted(stored.get(list_id, set()) - have.get(list_id, set()))
+            removed = sorted(have.get(list_id, set()) - stored.get(list_id, set()))
+            for i in range(0, max(len(added), len(removed)), DNC_CHUNK):
+                change = DncUpdated(
+                    list_id,
+                    tuple(added[i : i + DNC_CHUNK]),
+                    tuple(removed[i : i + DNC_CHUNK]),
+                )
+                try:
+                    await runtime.submit(change, wait=True)
+                except ServiceUnavailable as failure:  # a cluster shard nobody leads yet
+                    log.warning(
+                        "shard %s: DNC list not brought up to date: %s", runtime.shard, failure
+                    )
+                    return
 
     # --- taking events --------------------------------------------------------------------------
     async def submit(
@@ -275,7 +307,7 @@ class Shards:
                     )
             request = getattr(event, "request", None)
             owner = getattr(request, "owner", None)
-            await self._same_agent_shard(owner, target, "ownerId")
+            await self._same_agent_shard(owner, target, "routingData.scoredAgents")
             return target
         if isinstance(event, CallbackRescheduled):
             target = (await self.interaction_shard(event.callback_id)) or ALL
@@ -286,7 +318,7 @@ class Shards:
                         f"queue {event.queue_id} is in shard {moved!r}, the callback in {target!r}",
                         field="queueId",
                     )
-            await self._same_agent_shard(event.owner, target, "ownerId")
+            await self._same_agent_shard(event.owner, target, "agentId")
             return target
         agent_id = getattr(event, "agent_id", None)
         queue_id = getattr(event, "queue_id", None)

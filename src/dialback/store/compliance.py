@@ -114,6 +114,14 @@ class ComplianceReader:
         d = t.dnc_entries
         return self._rows(sa.select(d).where(d.c.list_id == list_id).order_by(d.c.number))
 
+    def dnc_numbers(self) -> dict[str, set[str]]:
+        """Every stored do-not-call list: list id to its numbers."""
+        d = t.dnc_entries
+        lists: dict[str, set[str]] = {}
+        for list_id, number in self._rows(sa.select(d.c.list_id, d.c.number)):
+            lists.setdefault(list_id, set()).add(number)
+        return lists
+
     def records(self, queue_id: str, limit: int) -> list[Any]:
         r = t.compliance_records
         return self._rows(

@@ -201,8 +201,10 @@ class _Batch:
             self.new_interactions[e.call_id] = self._new_interaction(
                 e.call_id, e.conversation_id, e.queue_id, "voice", at, caller_number=e.caller_number
             )
-        else:
-            self.statements.extend(compliance.event_statements(e, at))  # issue 14
+        elif self.shard == t.DEFAULT_SHARD:
+            # issue 14; issue 17: each shard logs every DNC change, the default shard alone
+            # writes the stored list (concurrent shards' rewrites of the same rows would race)
+            self.statements.extend(compliance.event_statements(e, at))
 
     @staticmethod
     def _new_interaction(
