@@ -4,11 +4,13 @@ rebuilds each from its own log. (Several nodes: ``test_shard_nodes.py``.)"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
 
+from dialback.domain.events import CustomerHungUp, LockoutsShared
 from dialback.store import tables
 
 from .conftest import Service, eventually, ok, serve
@@ -149,3 +151,88 @@ def test_r_x_7_a_shard_named_after_a_dnc_change_starts_with_the_list_of_the_day(
         make_queue(c, "y" * 40)
     finally:
         service.stop()
+
+
+def test_r_x_14_a_number_abandoned_in_one_shard_is_locked_out_in_every_shard(
+    database: str,
+) -> None:
+    """R-X-14 across shards (issue 17): the lockout the west shard's engine sets after an
+    abandoned call is logged in the other shards' logs, so the default shard holds its own
+    callback to that number; a share lost before it was made (a crash between the commit and
+    the share) is made good at the next start."""
+    number, other = "+14155552681", "+14155552682"
+    service = serve(database)
+    try:
+        c = service.admin
+        body: dict[str, Any] = {
+            "name": "West",
+            "shard": "west",
+            "callingPartyNumber": CALLER,
+            "mediaSettings": {"callback": {"mode": "CustomerFirst"}},
+            "compliance": {"abandonment": {"lockoutHours": 72}},
+        }
+        west = str(ok(c.post("/api/v2/routing/queues", json=body))["id"])
+        default = make_queue(c, None)
+        bob = make_agent(c, "west")
+        ok(c.post(f"/api/v2/routing/queues/{west}/members", json=[{"id": bob}]))
+        ok(c.put(f"/api/v2/users/{bob}/routingstatus", json={"status": "IDLE"}))
+        body = {"queueId": west, "callbackNumbers": [number]}
+        made = ok(c.post("/api/v2/conversations/callbacks", json=body))
+        callback = made["callbackIdentifiers"][0]["id"]
+        me = service.client("agent", bob)
+
+        def alerted() -> bool:  # the customer answered (simulated carrier: a live voice)
+            work = ok(me.get(f"/api/v2/users/{bob}/interactions"))["entities"]
+            return any(w["id"] == callback and w["state"] == "alerting" for w in work)
+
+        eventually(alerted, what="the answered callback to alert the agent")
+        runtimes = service.app_shards().runtimes
+        hung_up = CustomerHungUp(callback)  # as the carrier reports it: abandoned
+        asyncio.run_coroutine_threadsafe(
+            service.app_shards().submit(hung_up, wait=True), service.server_loop
+        ).result(timeout=20)
+
+        def locked(shard: str, at: str) -> bool:
+            guard = runtimes[shard].engine.guard
+            return guard.lockout_until.get(at, 0.0) > service.runtime.clock()
+
+        eventually(lambda: locked("all", number), what="the lockout to reach the default shard")
+        until = runtimes["west"].engine.guard.lockout_until[number]
+        assert runtimes["all"].engine.guard.lockout_until[number] == until
+        assert until > service.runtime.clock() + 71 * 3600
+        eventually(
+            lambda: "LockoutsShared" in logged(service)["all"], what="the share to be committed"
+        )
+        # the default shard's callback to that number waits for the lockout's end (R-X-14)
+        cy = make_agent(c, None)
+        ok(c.post(f"/api/v2/routing/queues/{default}/members", json=[{"id": cy}]))
+        ok(c.put(f"/api/v2/users/{cy}/routingstatus", json={"status": "IDLE"}))
+        body = {"queueId": default, "callbackNumbers": [number]}
+        held = ok(c.post("/api/v2/conversations/callbacks", json=body))
+        held_id = held["callbackIdentifiers"][0]["id"]
+        p = tables.pacing_decisions
+
+        def reasons() -> list[str]:
+            with service.store.engine.connect() as db:
+                found = db.execute(sa.select(p.c.reason).where(p.c.callback_id == held_id))
+                return [str(reason) for reason in found.scalars()]
+
+        eventually(lambda: reasons() != [], what="the default queue to decide on the callback")
+        assert set(reasons()) == {"locked_out"}
+        # a share that never happened: only west's log has this one
+        shared = LockoutsShared(((other, until),))
+        west_runtime = runtimes["west"]
+        asyncio.run_coroutine_threadsafe(
+            west_runtime.submit(shared, wait=True), service.server_loop
+        ).result(timeout=20)
+        assert not locked("all", other)
+    finally:
+        service.stop()
+    again = serve(database)  # the start brings every shard up to the latest lockouts
+    try:
+        runtimes = again.app_shards().runtimes
+        for shard in ("all", "west"):
+            guard = runtimes[shard].engine.guard
+            assert guard.active_lockouts(again.runtime.clock()) == {number: until, other: until}
+    finally:
+        again.stop()

@@ -55,6 +55,7 @@ from dialback.domain.events import (
     DialRang,
     DncUpdated,
     Event,
+    LockoutsShared,
     QueueConfigured,
     TimerFired,
     TimerKind,
@@ -75,6 +76,7 @@ from dialback.domain.model import (
     State,
 )
 from dialback.domain.pacing import PacingTable
+from dialback.domain.records import NumberLockedOut
 from dialback.domain.settings import QueueSettings
 from dialback.domain.sink import Sink
 from dialback.domain.state import AgentState, Interaction, QueueState
@@ -122,6 +124,8 @@ class Engine(Core):
 
     def _begin(self, now: float) -> None:
         self.now = now
+        if self.guard.locked_now:
+            self.guard.locked_now.clear()  # what a refused event left behind
         if self._evaluated:
             self._evaluated.clear()
 
@@ -315,6 +319,12 @@ class Engine(Core):
         self._dnc_updated(list_id, added, removed)
         self._settle()
 
+    def lockouts_shared(self, now: float, lockouts: tuple[tuple[str, float], ...]) -> None:
+        """``LockoutsShared`` at ``now`` (as ``handle``): R-X-14 across shards. A lockout only
+        delays dials, so no queue is evaluated again."""
+        self._begin(now)
+        self.guard.share_lockouts(lockouts, now)
+
     def timer_fired(self, now: float, kind: TimerKind, subject: str, at: float) -> None:
         """``TimerFired`` at ``now`` (as ``handle``)."""
         self._begin(now)
@@ -333,6 +343,10 @@ class Engine(Core):
                 routing.route_agent(self, agent)
             for queue in queues:
                 routing.route_queue(self, queue)
+        if self.guard.locked_now:  # R-X-14: reported, for the other shards (issue 17)
+            for number, until, queue_id in self.guard.locked_now:
+                self.sink.emit(NumberLockedOut(number, until, queue_id))
+            self.guard.locked_now.clear()
 
     # --- queues and agents ----------------------------------------------------------------------
     def _queue_configured(self, queue_id: QueueId, settings: QueueSettings) -> None:
@@ -826,4 +840,5 @@ _HANDLERS: dict[type[Any], Callable[[Engine, Any, float], None]] = {
     CallbackDisconnected: lambda engine, e, now: engine.callback_disconnected(now, e.callback_id),
     TimerFired: lambda engine, e, now: engine.timer_fired(now, e.key.kind, e.key.subject, e.at),
     DncUpdated: lambda engine, e, now: engine.dnc_updated(now, e.list_id, e.added, e.removed),
+    LockoutsShared: lambda engine, e, now: engine.lockouts_shared(now, e.lockouts),
 }

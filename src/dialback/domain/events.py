@@ -259,6 +259,16 @@ class DncUpdated:
     removed: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class LockoutsShared:
+    """R-X-14 across shards: lockouts another shard's engine set after abandoned calls, as
+    (E.164 number, epoch seconds when it ends). A number is locked out until the latest end
+    this engine has heard of; an end already passed, or earlier than one known, changes
+    nothing, so the same lockouts shared twice are harmless."""
+
+    lockouts: tuple[tuple[str, float], ...]
+
+
 Event = (
     QueueConfigured
     | AgentRegistered
@@ -284,4 +294,5 @@ Event = (
     | CallbackDisconnected
     | TimerFired
     | DncUpdated
+    | LockoutsShared  # issue 17
 )

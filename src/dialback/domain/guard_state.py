@@ -21,6 +21,7 @@ class GuardState:
     active: dict[tuple[QueueId, str], InteractionId] = field(default_factory=dict)
     claims: dict[InteractionId, tuple[QueueId, tuple[str, ...]]] = field(default_factory=dict)
     lockout_until: dict[str, float] = field(default_factory=dict)
+    locked_now: list[tuple[str, float, QueueId]] = field(default_factory=list)  # to report
     accounting: Accounting = field(default_factory=lambda: Accounting())
 
     def on_dnc(self, number: str) -> bool:
@@ -37,6 +38,16 @@ class GuardState:
                 lists.pop(list_id, None)
                 if not lists:
                     del self.dnc[number]
+
+    def share_lockouts(self, lockouts: tuple[tuple[str, float], ...], now: float) -> None:
+        """R-X-14: lockouts another shard set; each number keeps the latest end it has."""
+        for number, until in lockouts:
+            if until > now and until > self.lockout_until.get(number, 0.0):
+                self.lockout_until[number] = until
+
+    def active_lockouts(self, now: float) -> dict[str, float]:
+        """R-X-14: the lockouts not yet ended at ``now`` (number -> end)."""
+        return {n: until for n, until in self.lockout_until.items() if until > now}
 
     def release(self, callback_id: InteractionId) -> bool:
         """R-X-9: free the numbers ``callback_id`` holds; whether it held any."""
@@ -101,7 +112,9 @@ class Accounting:
         p.abandoned = True
         self.ledger(p.queue_id).add(at, Tally.ABANDON)
         if p.lockout_seconds > 0:
-            guard.lockout_until[p.number] = at + p.lockout_seconds
+            until = max(at + p.lockout_seconds, guard.lockout_until.get(p.number, 0.0))
+            guard.lockout_until[p.number] = until
+            guard.locked_now.append((p.number, until, p.queue_id))
         return p
 
     def settle(

@@ -69,4 +69,17 @@ class CallAccounted:
     agent_connected: bool = False  # a machine verdict later heard by an agent (Ofcom)
 
 
-ComplianceFact = NumbersClaimed | NumbersReleased | ComplianceRecorded | CallAccounted
+@dataclass(frozen=True, slots=True)
+class NumberLockedOut:
+    """R-X-14: a number whose call was abandoned may not be dialed before ``until`` (epoch
+    seconds). The service shares it with the other shards (``LockoutsShared``), so the lockout
+    holds for the whole center, not only for the engine that abandoned the call."""
+
+    number: str
+    until: float
+    queue_id: QueueId
+
+
+ComplianceFact = (
+    NumbersClaimed | NumbersReleased | ComplianceRecorded | CallAccounted | NumberLockedOut
+)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import time
@@ -513,7 +514,21 @@ class ClusterShards(Shards):
     def _prepare(self, runtime: Runtime) -> None:
         if isinstance(runtime, NodeRuntime):
             runtime.shares = self
+            runtime.on_lead = functools.partial(self._led, runtime.on_lead)
         super()._prepare(runtime)
+
+    async def _led(
+        self,
+        then: Callable[[NodeRuntime], Awaitable[None]] | None,
+        runtime: NodeRuntime,
+    ) -> None:
+        """This node took the lead of ``runtime``'s shard: R-X-14's lockouts are reconciled
+        across the shards (in the background: the other shards' leaders may be other nodes)."""
+        if then is not None:
+            await then(runtime)
+        task = asyncio.get_running_loop().create_task(self.reconcile_lockouts())
+        self._sharing.add(task)
+        task.add_done_callback(self._sharing.discard)
 
     def leading(self) -> list[NodeRuntime]:
         return [r for r in self.runtimes.values() if isinstance(r, NodeRuntime) and r.leading]

@@ -12,12 +12,18 @@
 - **``DncUpdated``** is logged in every shard's log (each engine checks its dials against its
   own copy of the list, R-X-7); a change is idempotent, so a retry after a partial failure
   completes it.
+- **R-X-14's lockouts** are shared: a shard whose engine locks a number out after an abandoned
+  call (``NumberLockedOut``) has the lockout logged in every other shard's log
+  (``LockoutsShared``) once its commit is done; a share lost to a crash in between is made good
+  when a shard is opened or started, or a node takes the lead of one: every shard's engine
+  here is brought up to the latest lockouts any of them knows (``reconcile_lockouts``).
 - **Reads** look across every shard's engine (``queries.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -44,10 +50,12 @@ from dialback.domain.events import (
     DialRang,
     DncUpdated,
     Event,
+    LockoutsShared,
     QueueConfigured,
     TimerFired,
     VoiceCallQueued,
 )
+from dialback.domain.records import NumberLockedOut
 from dialback.domain.settings import DEFAULT_SHARD, check_shard, parse_queue
 from dialback.service.runtime import Accepted, Runtime, ServiceUnavailable
 from dialback.service.snapshots import SnapshotPolicy
@@ -60,6 +68,7 @@ log = logging.getLogger("dialback.shards")
 
 ALL = DEFAULT_SHARD
 DNC_CHUNK = 1000  # numbers per DncUpdated when a shard is brought up to the stored lists
+LOCKOUT_CHUNK = 1000  # lockouts per LockoutsShared
 
 
 def sibling(first: Runtime, shard: str) -> Runtime:
@@ -105,6 +114,7 @@ class Shards:
         self.listeners: list[Callable[[float, Event, list[Effect]], None]] = []
         self._started = False
         self._opening: dict[str, asyncio.Future[Runtime]] = {}
+        self._sharing: set[asyncio.Task[None]] = set()
         self._add(first)
 
     # --- what the API and the pages use of a runtime ---------------------------------------------
@@ -156,8 +166,10 @@ class Shards:
             listener(at, event, effects)
 
     def _prepare(self, runtime: Runtime) -> None:
-        """Before the runtime starts: it tells this process's listeners of its commits."""
+        """Before the runtime starts: it tells this process's listeners of its commits, and
+        its lockouts go to the other shards."""
         runtime.listeners.append(self._relay)
+        runtime.listeners.append(functools.partial(self._locked_out, runtime.shard))
 
     def _add(self, runtime: Runtime) -> None:
         self._prepare(runtime)
@@ -172,8 +184,11 @@ class Shards:
         for shard in named:
             if shard != ALL:
                 await self.open(shard)
+        await self.reconcile_lockouts()
 
     async def stop(self) -> None:
+        for task in list(self._sharing):
+            task.cancel()
         others = [r for r in self.runtimes.values() if r is not self.first]
         await asyncio.gather(*(r.stop() for r in others), return_exceptions=True)
         await self.first.stop()
@@ -192,6 +207,7 @@ class Shards:
                 self._prepare(runtime)
                 await runtime.start()
                 await self._sync_dnc(runtime)
+                await self.reconcile_lockouts(only=runtime)
                 self.runtimes[shard] = runtime
                 log.info("shard %s opened", shard)
                 pending.set_result(runtime)
@@ -231,6 +247,45 @@ class Shards:
                         "shard %s: DNC list not brought up to date: %s", runtime.shard, failure
                     )
                     return
+
+    # --- R-X-14 across shards ---------------------------------------------------------------------
+    def _locked_out(self, shard: str, at: float, event: Event, effects: list[Effect]) -> None:
+        """A commit of ``shard``: its new lockouts go to every other shard, in the background
+        (the commit's requests are answered without waiting for the other shards)."""
+        found = tuple((e.number, e.until) for e in effects if isinstance(e, NumberLockedOut))
+        if not found or len(self.runtimes) < 2:
+            return
+        others = [r for name, r in list(self.runtimes.items()) if name != shard]
+        task = asyncio.get_running_loop().create_task(self._share(found, others))
+        self._sharing.add(task)
+        task.add_done_callback(self._sharing.discard)
+
+    async def _share(self, lockouts: tuple[tuple[str, float], ...], to: list[Runtime]) -> None:
+        for runtime in to:
+            for i in range(0, len(lockouts), LOCKOUT_CHUNK):
+                try:
+                    await runtime.submit(LockoutsShared(lockouts[i : i + LOCKOUT_CHUNK]))
+                except Exception as failure:  # made good at the next open, start or lead
+                    log.warning("shard %s: lockouts not shared: %r", runtime.shard, failure)
+                    break
+
+    async def reconcile_lockouts(self, only: Runtime | None = None) -> None:
+        """R-X-14: bring every shard's engine here (or ``only``'s) up to the latest lockouts
+        any engine here knows, leaders' and replicas' alike. A share lost to a crash between a
+        shard's commit and the shares is made good here."""
+        now = self.clock()
+        runtimes = [r for r in list(self.runtimes.values()) if hasattr(r, "engine")]
+        latest: dict[str, float] = {}
+        for runtime in runtimes:
+            for number, until in runtime.engine.guard.active_lockouts(now).items():
+                latest[number] = max(until, latest.get(number, 0.0))
+        for runtime in [only] if only is not None else runtimes:
+            if not hasattr(runtime, "engine"):
+                continue
+            have = runtime.engine.guard.lockout_until
+            missing = tuple(sorted((n, u) for n, u in latest.items() if have.get(n, 0.0) < u))
+            if missing:
+                await self._share(missing, [runtime])
 
     # --- taking events --------------------------------------------------------------------------
     async def submit(

@@ -19,19 +19,20 @@ from dialback.domain.abandonment import (
     us_rate,
 )
 from dialback.domain.compliance import AbandonmentWindow, BudgetSettings, PacingMode
-from dialback.domain.effects import OfferToAgent, PlayInformationMessage
+from dialback.domain.effects import Effect, OfferToAgent, PlayInformationMessage
 from dialback.domain.errors import ValueOutOfRange
 from dialback.domain.events import (
     AgentHungUp,
     AlertAccepted,
     CustomerHungUp,
     DialCompleted,
+    LockoutsShared,
     VoiceCallQueued,
     WrapUpCompleted,
 )
 from dialback.domain.model import ConversationId, DialResult, InteractionId, Outcome
 from dialback.domain.pacing import Reason
-from dialback.domain.records import CallAccounted, ComplianceRecorded, RecordKind
+from dialback.domain.records import CallAccounted, ComplianceRecorded, NumberLockedOut, RecordKind
 from dialback.domain.settings import parse_queue
 from dialback.telephony.simulated import CarrierModel, Mix
 
@@ -199,14 +200,19 @@ def test_r_x_13_answering_machines_are_recorded_for_ofcom_s_estimate() -> None:
     assert w.engine.guard.accounting.ledger(Q)[Tally.MACHINE] == 1
 
 
-def test_r_x_14_a_number_that_was_abandoned_is_locked_out_before_redialing() -> None:
-    w = World()
+def abandoned_with_lockout(w: World) -> list[Effect]:
+    """A 72-hour lockout queue whose one agent is busy: a callback to ``NUMBER`` is answered
+    and its customer hangs up 3 s later, abandoned. The effects from the answer on."""
     w.queue(cf({"lockoutHours": 72}, pacingTrigger="Pace"))
     busy_agent(w)
     first = w.callback("first", numbers=(NUMBER,))
     w.complete(w.dials()[0], Outcome.LIVE_VOICE, 200)
-    w.advance(3)
-    w.send(CustomerHungUp(first))
+    return w.advance(3) + w.send(CustomerHungUp(first))
+
+
+def test_r_x_14_a_number_that_was_abandoned_is_locked_out_before_redialing() -> None:
+    w = World()
+    abandoned_with_lockout(w)
     w.callback("again", numbers=(NUMBER,))
     assert len(w.dials()) == 1
     assert w.decisions()[-1].reason is Reason.LOCKED_OUT
@@ -214,6 +220,31 @@ def test_r_x_14_a_number_that_was_abandoned_is_locked_out_before_redialing() -> 
     assert len(w.dials()) == 1
     w.advance(20)
     assert len(w.dials()) == 2
+
+
+def test_r_x_14_a_lockout_is_reported_and_holds_in_an_engine_it_is_shared_with() -> None:
+    """Issue 17: each shard has its own engine; the engine that abandoned a call reports the
+    lockout (``NumberLockedOut``) and another engine told of it (``LockoutsShared``) holds its
+    dials to that number until the lockout ends, keeping the callback's place."""
+    w = World()
+    (locked,) = w.of(NumberLockedOut, abandoned_with_lockout(w))  # the abandon reports it
+    assert locked.number == NUMBER and locked.until == pytest.approx(w.now - 3 + 72 * 3600, abs=5)
+
+    other = World()  # another shard's engine, at the same moment
+    other.now = w.now
+    other.queue(cf({"lockoutHours": 72}, pacingTrigger="Pace"))
+    busy_agent(other)
+    assert not other.of(NumberLockedOut, other.send(LockoutsShared(((NUMBER, locked.until),))))
+    other.send(LockoutsShared(((NUMBER, locked.until - 3600),)))  # an earlier end changes nothing
+    other.send(LockoutsShared((("+14155550177", other.now - 1),)))  # an ended one neither
+    assert other.engine.guard.active_lockouts(other.now) == {NUMBER: locked.until}
+    other.callback("again", numbers=(NUMBER,))
+    assert other.dials() == []
+    assert other.decisions()[-1].reason is Reason.LOCKED_OUT
+    other.advance(locked.until - other.now - 10)
+    assert other.dials() == []
+    other.advance(20)
+    assert len(other.dials()) == 1
 
 
 def test_r_x_15_an_unanswered_call_rings_at_least_the_minimum() -> None:
