@@ -5,6 +5,8 @@ rebuilds each from its own log. (Several nodes: ``test_shard_nodes.py``.)"""
 from __future__ import annotations
 
 import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -236,3 +238,39 @@ def test_r_x_14_a_number_abandoned_in_one_shard_is_locked_out_in_every_shard(
             assert guard.active_lockouts(again.runtime.clock()) == {number: until, other: until}
     finally:
         again.stop()
+
+
+def test_the_same_new_key_sent_to_two_shards_at_once_creates_one_callback_and_no_rebuild(
+    database: str,
+) -> None:
+    """An ``Idempotency-Key`` is one principal's over the whole database. Two requests with the
+    same new key whose callbacks go to two shards, sent at the same moment, take turns: one
+    creates its callback, the other is told the key came with another body (409), and no
+    shard's batch fails on the key (before: one engine was rebuilt, a 503 blip for everyone)."""
+    service = serve(database)
+    try:
+        c = service.admin
+        east, default = make_queue(c, "east", "AgentFirst"), make_queue(c, None, "AgentFirst")
+        me = service.client("admin")
+        pairs = 12
+        gate = threading.Barrier(2)
+
+        def post(queue: str, key: str) -> int:
+            body = {"queueId": queue, "callbackNumbers": ["+14155552691"]}
+            gate.wait(timeout=20)
+            return me.post(
+                "/api/v2/conversations/callbacks", json=body, headers={"Idempotency-Key": key}
+            ).status_code
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for k in range(pairs):
+                both = [pool.submit(post, queue, f"twice-{k}") for queue in (east, default)]
+                assert sorted(f.result(timeout=30) for f in both) == [200, 409], k
+        e = tables.events
+        with service.store.engine.connect() as db:
+            kinds = db.execute(sa.select(e.c.kind).where(e.c.kind == "CallbackRequested"))
+            assert len(kinds.all()) == pairs
+        runtimes = service.app_shards().runtimes
+        assert {shard: r.recoveries for shard, r in runtimes.items()} == {"all": 0, "east": 0}
+    finally:
+        service.stop()

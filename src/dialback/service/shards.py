@@ -115,6 +115,7 @@ class Shards:
         self._started = False
         self._opening: dict[str, asyncio.Future[Runtime]] = {}
         self._sharing: set[asyncio.Task[None]] = set()
+        self._keys: dict[tuple[str, str], asyncio.Future[None]] = {}  # keyed requests here
         self._add(first)
 
     # --- what the API and the pages use of a runtime ---------------------------------------------
@@ -300,6 +301,30 @@ class Shards:
         Raises what ``Runtime.submit`` raises, and the grouping rule's refusals."""
         if isinstance(event, DncUpdated):
             return await self._everywhere(event, idempotent, wait)
+        if idempotent is not None:
+            return await self._keyed(event, idempotent, wait, shard)
+        return await self._submit(event, None, wait, shard)
+
+    async def _keyed(
+        self, event: Event, idempotent: Idempotent, wait: bool, shard: str | None
+    ) -> Accepted:
+        """A request with an ``Idempotency-Key``: requests with the same key go one after the
+        other here, so the second finds the first's stored answer even when its event goes to
+        another shard (two shards committing the same new key at once would cost one of them
+        its batch, and an engine rebuild)."""
+        slot = idempotent.slot
+        while (before := self._keys.get(slot)) is not None:
+            await asyncio.wait([before])
+        mine = self._keys[slot] = asyncio.get_running_loop().create_future()
+        try:
+            return await self._submit(event, idempotent, wait, shard)
+        finally:
+            mine.set_result(None)
+            del self._keys[slot]
+
+    async def _submit(
+        self, event: Event, idempotent: Idempotent | None, wait: bool, shard: str | None
+    ) -> Accepted:
         target = await self.route(event, shard)
         runtime = self.runtimes.get(target)
         if runtime is None:
