@@ -274,3 +274,23 @@ def test_the_same_new_key_sent_to_two_shards_at_once_creates_one_callback_and_no
         assert {shard: r.recoveries for shard, r in runtimes.items()} == {"all": 0, "east": 0}
     finally:
         service.stop()
+
+
+def test_active_callbacks_are_listed_oldest_first_over_every_shard(database: str) -> None:
+    """The active callbacks list pages over every shard's engine in the order the callbacks
+    took their places, not shard by shard."""
+    service = serve(database)
+    try:
+        c = service.admin
+        east, default = make_queue(c, "east", "AgentFirst"), make_queue(c, None, "AgentFirst")
+        made = []
+        for k in range(6):  # no agents: every one waits in its queue
+            body = {"queueId": (east, default)[k % 2], "callbackNumbers": ["+14155552695"]}
+            made.append(ok(c.post("/api/v2/conversations/callbacks", json=body))["conversation"])
+        listed = []
+        for number in (1, 2):
+            found = ok(c.get(f"/api/v2/conversations/callbacks?pageSize=3&pageNumber={number}"))
+            listed += [entity["id"] for entity in found["entities"]]
+        assert listed == [conversation["id"] for conversation in made]
+    finally:
+        service.stop()

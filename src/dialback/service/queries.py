@@ -9,6 +9,7 @@ conversations, pacing decisions, tokens) comes from the database's read models.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import inf
 from typing import Any
 
 from dialback.domain.engine import Engine
@@ -428,13 +429,20 @@ class Queries:
         return QueueView(queue_id, waiting, alerting, interacting, members)
 
     def active_callbacks(self, agent_id: AgentId | None = None) -> list[LiveInteraction]:
-        """Callbacks the engine holds now (not ended), oldest first; only those an agent holds
-        or owns when ``agent_id`` is given."""
-        found = []
+        """Callbacks the engines hold now (not ended), oldest place in line first over every
+        shard (the time each entered its queue; one scheduled for later, not yet in its queue,
+        by its scheduled time); only those an agent holds or owns when ``agent_id`` is given."""
+        held = []
         for interaction in (i for e in self._engines() for i in e.interactions.values()):
-            if interaction.request is None:
+            request = interaction.request
+            if request is None:
                 continue
             if agent_id is not None and agent_id not in (interaction.agent_id, interaction.owner):
                 continue
-            found.append(self.interaction(interaction.id))
+            entered = interaction.entry_time
+            if entered is None:
+                entered = request.scheduled_time if request.scheduled_time is not None else inf
+            held.append((entered, interaction.id))
+        held.sort(key=lambda pair: pair[0])  # stable: a shard's own order for equal times
+        found = [self.interaction(interaction_id) for _, interaction_id in held]
         return [f for f in found if f is not None]
