@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from dialback.domain.events import CustomerHungUp, LockoutsShared
 from dialback.store import tables
+from dialback.store.snapshots import shard_names
 
 from .conftest import Service, eventually, ok, serve
 
@@ -292,5 +293,31 @@ def test_active_callbacks_are_listed_oldest_first_over_every_shard(database: str
             found = ok(c.get(f"/api/v2/conversations/callbacks?pageSize=3&pageNumber={number}"))
             listed += [entity["id"] for entity in found["entities"]]
         assert listed == [conversation["id"] for conversation in made]
+    finally:
+        service.stop()
+
+
+def test_a_refused_first_queue_names_no_shard(database: str) -> None:
+    """A queue the engine refuses (an unknown fallback time zone) names no shard: agents cannot
+    be put in it afterwards (found by a cold review: the shard stayed named)."""
+    service = serve(database)
+    try:
+        c = service.admin
+        body: dict[str, Any] = {
+            "name": "Ghost",
+            "shard": "ghost",
+            "compliance": {
+                "callingWindow": {"enabled": True, "fallbackTimeZone": "Mars/Olympus_Mons"}
+            },
+        }
+        r = c.post("/api/v2/routing/queues", json=body)
+        assert r.status_code == 422, r.text
+        assert r.json()["messageParams"]["field"] == "compliance.callingWindow.fallbackTimeZone"
+        r = c.post("/api/v2/users", json={"name": "Dee", "shard": "ghost"})
+        assert refused(r) == (404, "shard_not_found")
+        assert "ghost" not in service.app_shards().runtimes
+        assert "ghost" not in shard_names(service.store.engine)
+        make_queue(c, "ghost")  # a queue that fits names it
+        assert "ghost" in shard_names(service.store.engine)
     finally:
         service.stop()

@@ -25,8 +25,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import random
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -328,9 +330,17 @@ class Shards:
         target = await self.route(event, shard)
         runtime = self.runtimes.get(target)
         if runtime is None:
+            if isinstance(event, QueueConfigured):
+                self._first_queue_fits(event)
             runtime = await self.open(target)
             await self.opened(runtime)
         return await runtime.submit(event, idempotent=idempotent, wait=wait)
+
+    def _first_queue_fits(self, event: QueueConfigured) -> None:
+        """The first queue of a new shard, checked by an empty engine as the new shard's will
+        (its settings are all it reads), before the shard is named: a refused creation names
+        no shard."""
+        Engine(rng=random.Random(0), zones=ZoneInfo).handle(event, self.clock())
 
     async def opened(self, runtime: Runtime) -> None:
         """After this process opened a shard for an event: nothing (it leads it at once)."""
