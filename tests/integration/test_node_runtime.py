@@ -225,3 +225,32 @@ def test_each_of_many_concurrent_forwarded_writes_is_read_back_at_once_on_the_fo
     finally:
         b.stop()
         a.stop()
+
+
+def test_a_leader_renews_its_lease_while_the_default_thread_pool_is_busy(db: str) -> None:
+    """Lease renewals have threads of their own: with every thread of asyncio's default pool
+    taken (as by many shards' commits at once), the leader still renews and keeps the shard
+    (a review found the renewal queued behind that work, unmeasured)."""
+    token = admin_token(db)
+    a = start(db, "a", token)
+    gate = threading.Event()
+    try:
+        eventually(lambda: a.node.leading and a.node._writer is not None, what="a to lead")
+        epoch = a.node.epoch
+
+        async def occupy() -> None:
+            loop = asyncio.get_running_loop()
+            for _ in range(64):  # more than the default pool's threads on any machine
+                loop.run_in_executor(None, gate.wait, 120)
+
+        a.run(occupy())
+        since = time.monotonic()
+        eventually(
+            lambda: a.node.deadline > since + 2 * LEASE,
+            timeout=6 * LEASE,
+            what="renewals while the default pool is busy",
+        )
+        assert a.node.leading and a.node.epoch == epoch
+    finally:
+        gate.set()
+        a.stop()

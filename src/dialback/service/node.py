@@ -28,6 +28,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,12 @@ from dialback.store.repository import Idempotent
 from dialback.store.snapshots import SnapshotStore, shard_names
 
 log = logging.getLogger("dialback.node")
+
+
+# Lease renewals have threads of their own: with many shards, every shard's commits and reads
+# share asyncio's default pool (a few threads), and a renewal queued behind them could miss
+# its lease while the database is answering.
+LEASE_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dialback-lease")
 
 
 def _refuse(_: Connection) -> None:
@@ -176,7 +183,8 @@ class NodeRuntime(Runtime):
         taking = self.shares.taking if self.shares is not None and not self.leading else set()
         taking.add(self.shard)  # counted in this node's share while it tries
         try:
-            epoch = await asyncio.wait_for(asyncio.to_thread(renew), timeout=self.ttl / 4)
+            renewal = self.loop.run_in_executor(LEASE_THREADS, renew)
+            epoch = await asyncio.wait_for(renewal, timeout=self.ttl / 4)
         except (TimeoutError, Exception) as failure:
             log.warning("lease renewal failed: %s", failure)  # the watchdog fences at deadline
             return
