@@ -14,6 +14,7 @@ import functools
 import sys
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
@@ -99,25 +100,50 @@ def _source_hints(cls: type[Any], erased: dict[str, Any]) -> dict[str, Any]:
 
 def from_json(tp: Any, value: Any) -> Any:
     """Rebuild a value of type ``tp`` from ``to_json``'s output."""
+    return _decoder(tp)(value)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _float(value: Any) -> Any:
+    return float(value) if isinstance(value, int) else value
+
+
+@functools.cache
+def _decoder(tp: Any) -> Callable[[Any], Any]:
+    """The function that rebuilds a value of type ``tp``, made once per type: the type hints
+    are walked here, not for every event (a follower decodes every event of the shards it
+    follows, a start every event after its snapshot; issue 17)."""
     supertype = getattr(tp, "__supertype__", None)  # a NewType id
     if supertype is not None:
-        return from_json(supertype, value)
+        return _decoder(supertype)
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
         options = [a for a in get_args(tp) if a is not type(None)]
-        if value is None:
-            return None
-        return from_json(options[0], value) if len(options) == 1 else value
+        if len(options) != 1:
+            return _identity
+        inner = _decoder(options[0])
+        return lambda value: None if value is None else inner(value)
     if origin is tuple:
         args = get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(from_json(args[0], v) for v in value)
-        return tuple(from_json(a, v) for a, v in zip(args, value, strict=True))
+            each = _decoder(args[0])
+            if each is _identity:
+                return tuple
+            return lambda value: tuple([each(v) for v in value])
+        parts = [_decoder(a) for a in args]
+        return lambda value: tuple([d(v) for d, v in zip(parts, value, strict=True)])
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp(value)
+        return tp
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        hints = _hints(tp)
-        return tp(**{name: from_json(hints[name], v) for name, v in value.items()})
-    if tp is float and isinstance(value, int):
-        return float(value)
-    return value
+        fields = {name: _decoder(hint) for name, hint in _hints(tp).items()}
+
+        def build(value: Any) -> Any:
+            return tp(**{name: fields[name](v) for name, v in value.items()})
+
+        return build
+    if tp is float:
+        return _float
+    return _identity
