@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -118,10 +119,11 @@ def serve(db: str, mix: dict[Outcome, float] | None = None, speed: float = 200.0
             report, random.Random(7), mix=mix or {Outcome.LIVE_VOICE: 1.0}, speed=speed
         ),
     )
-    port = postgres.free_port()
+    listener = socket.create_server(("127.0.0.1", 0))  # bound here: no port chosen, then lost
+    port = listener.getsockname()[1]
     app = create_app(runtime)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     eventually(lambda: server.started, what="the server to start")
     token = store.create_token("admin")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -34,7 +35,9 @@ def dialback(*args: str) -> list[str]:
     return [sys.executable, "-m", "dialback.cli", *args]
 
 
-def start(db: str, port: int, log: Path, output: Path) -> subprocess.Popen[bytes]:
+def start(db: str, log: Path, output: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``dialback serve --demo`` on a port the system chooses (``--port 0``; the address is
+    read from what it prints), healthy; the process and its address."""
     command = dialback(
         "serve",
         "--db",
@@ -43,24 +46,33 @@ def start(db: str, port: int, log: Path, output: Path) -> subprocess.Popen[bytes
         "--speed",
         "20",
         "--port",
-        str(port),
+        "0",
         "--carrier-log",
         str(log),
     )
+    before = output.stat().st_size if output.exists() else 0
     with output.open("ab") as sink:
         process = subprocess.Popen(
             command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
         )
+    found: list[str] = []
 
     def healthy() -> bool:
+        if not found:
+            printed = output.read_bytes()[before:].decode(errors="replace")
+            bound = re.search(r"listening on (http://\S+)", printed)
+            if bound is None:
+                assert process.poll() is None, output.read_text()
+                return False
+            found.append(bound.group(1))
         try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+            return httpx.get(f"{found[0]}/healthz", timeout=2).status_code == 200
         except httpx.HTTPError:
             assert process.poll() is None, output.read_text()
             return False
 
     eventually(healthy, timeout=60, what="dialback serve to start")
-    return process
+    return process, found[0]
 
 
 def log_records(log: Path) -> list[dict[str, Any]]:
@@ -85,14 +97,12 @@ def test_kill_9_mid_dispatch_loses_nothing_and_never_overlaps_dials(tmp_path: Pa
             capture_output=True,
             text=True,
         ).stdout.strip()
-        port, log, output = postgres.free_port(), tmp_path / "carrier.jsonl", tmp_path / "serve.log"
-        process = start(db, port, log, output)
+        log, output = tmp_path / "carrier.jsonl", tmp_path / "serve.log"
+        process, url = start(db, log, output)
         headers = {"Authorization": f"Bearer {token}"}
         created: list[str] = []
         try:
-            with httpx.Client(
-                base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=20
-            ) as c:
+            with httpx.Client(base_url=url, headers=headers, timeout=20) as c:
                 for i in range(CALLBACKS):
                     body = {"queueId": "support", "callbackNumbers": [f"+1415555{2000 + i:04d}"]}
                     response = c.post("/api/v2/conversations/callbacks", json=body)
@@ -103,7 +113,7 @@ def test_kill_9_mid_dispatch_loses_nothing_and_never_overlaps_dials(tmp_path: Pa
             process.wait(timeout=10)
             with log.open("a") as marker:
                 marker.write(json.dumps({"event": "restart"}) + "\n")
-            process = start(db, port, log, output)  # healthy once the lost dials are settled
+            process, _ = start(db, log, output)  # healthy once the lost dials are settled
 
             def dialing_again() -> bool:
                 events = [r["event"] for r in log_records(log)]
