@@ -232,7 +232,8 @@ def test_a_leader_renews_its_lease_while_the_default_thread_pool_is_busy(db: str
     taken (as by many shards' commits at once), the leader still renews and keeps the shard
     (a review found the renewal queued behind that work, unmeasured)."""
     token = admin_token(db)
-    a = start(db, "a", token)
+    lease = 2 * LEASE  # renewals every lease / 4, each given lease / 4: room for a slow test
+    a = start(db, "a", token, lease)
     gate = threading.Event()
     try:
         eventually(lambda: a.node.leading and a.node._writer is not None, what="a to lead")
@@ -246,8 +247,8 @@ def test_a_leader_renews_its_lease_while_the_default_thread_pool_is_busy(db: str
         a.run(occupy())
         since = time.monotonic()
         eventually(
-            lambda: a.node.deadline > since + 2 * LEASE,
-            timeout=6 * LEASE,
+            lambda: a.node.deadline > since + 2 * lease,
+            timeout=6 * lease,
             what="renewals while the default pool is busy",
         )
         assert a.node.leading and a.node.epoch == epoch
