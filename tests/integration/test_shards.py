@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
+from dialback.api.genesys import iso
 from dialback.domain.events import CustomerHungUp, LockoutsShared
+from dialback.service import shards
 from dialback.store import tables
 from dialback.store.snapshots import shard_names
 
@@ -41,6 +45,16 @@ def make_agent(c: httpx.Client, shard: str | None) -> str:
 
 def refused(r: httpx.Response) -> tuple[int, str]:
     return r.status_code, r.json()["code"]
+
+
+def decisions(service: Service, callback_id: str) -> list[str]:
+    """The reasons of the pacing decisions taken on a callback (R-CF-4), oldest first."""
+    p = tables.pacing_decisions
+    with service.store.engine.connect() as db:
+        found = db.execute(
+            sa.select(p.c.reason).where(p.c.callback_id == callback_id).order_by(p.c.id)
+        )
+        return [str(reason) for reason in found.scalars()]
 
 
 def logged(service: Service) -> dict[str, set[str]]:
@@ -157,12 +171,14 @@ def test_r_x_7_a_shard_named_after_a_dnc_change_starts_with_the_list_of_the_day(
 
 
 def test_r_x_14_a_number_abandoned_in_one_shard_is_locked_out_in_every_shard(
-    database: str,
+    database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """R-X-14 across shards (issue 17): the lockout the west shard's engine sets after an
     abandoned call is logged in the other shards' logs, so the default shard holds its own
     callback to that number; a share lost before it was made (a crash between the commit and
-    the share) is made good at the next start."""
+    the share) is made good at the next start, before a callback that came due meanwhile is
+    dialed (found by a cold review: the timers fired first)."""
+    monkeypatch.setattr(shards, "LOCKOUT_CHECK_SECONDS", 3600.0)  # only the start repairs
     number, other = "+14155552681", "+14155552682"
     service = serve(database)
     try:
@@ -213,30 +229,38 @@ def test_r_x_14_a_number_abandoned_in_one_shard_is_locked_out_in_every_shard(
         body = {"queueId": default, "callbackNumbers": [number]}
         held = ok(c.post("/api/v2/conversations/callbacks", json=body))
         held_id = held["callbackIdentifiers"][0]["id"]
-        p = tables.pacing_decisions
 
-        def reasons() -> list[str]:
-            with service.store.engine.connect() as db:
-                found = db.execute(sa.select(p.c.reason).where(p.c.callback_id == held_id))
-                return [str(reason) for reason in found.scalars()]
+        def reasons(callback_id: str) -> list[str]:
+            return decisions(service, callback_id)
 
-        eventually(lambda: reasons() != [], what="the default queue to decide on the callback")
-        assert set(reasons()) == {"locked_out"}
-        # a share that never happened: only west's log has this one
+        eventually(lambda: reasons(held_id) != [], what="the default queue to decide")
+        assert set(reasons(held_id)) == {"locked_out"}
+        # a callback to another number comes due while the service is down, and the share of
+        # that number's lockout never happened: only west's log has it
+        later, dee = make_queue(c, None), make_agent(c, None)
+        ok(c.post(f"/api/v2/routing/queues/{later}/members", json=[{"id": dee}]))
+        ok(c.put(f"/api/v2/users/{dee}/routingstatus", json={"status": "IDLE"}))
+        due = service.runtime.clock() + 8
+        body = {"queueId": later, "callbackNumbers": [other], "callbackScheduledTime": iso(due)}
+        made = ok(c.post("/api/v2/conversations/callbacks", json=body))
+        scheduled = made["callbackIdentifiers"][0]["id"]
         shared = LockoutsShared(((other, until),))
-        west_runtime = runtimes["west"]
         asyncio.run_coroutine_threadsafe(
-            west_runtime.submit(shared, wait=True), service.server_loop
+            runtimes["west"].submit(shared, wait=True), service.server_loop
         ).result(timeout=20)
         assert not locked("all", other)
+        assert reasons(scheduled) == [], "the machine was too slow: the callback came due"
     finally:
         service.stop()
+    eventually(lambda: time.time() > due + 0.5, timeout=30, what="the callback to come due")
     again = serve(database)  # the start brings every shard up to the latest lockouts
     try:
         runtimes = again.app_shards().runtimes
         for shard in ("all", "west"):
             guard = runtimes[shard].engine.guard
             assert guard.active_lockouts(again.runtime.clock()) == {number: until, other: until}
+        eventually(lambda: reasons(scheduled) != [], what="the due callback to be decided")
+        assert set(reasons(scheduled)) == {"locked_out"}  # not dialed before the lockout came
     finally:
         again.stop()
 
@@ -319,5 +343,32 @@ def test_a_refused_first_queue_names_no_shard(database: str) -> None:
         assert "ghost" not in shard_names(service.store.engine)
         make_queue(c, "ghost")  # a queue that fits names it
         assert "ghost" in shard_names(service.store.engine)
+    finally:
+        service.stop()
+
+
+def test_r_x_14_a_lockout_missing_in_a_running_shard_is_made_good_by_the_check(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A share that did not land while the service runs (a shard refusing it, a crash of the
+    node that had to send it) is made good by the periodic check of the shards led here."""
+    monkeypatch.setattr(shards, "LOCKOUT_CHECK_SECONDS", 0.2)
+    service = serve(database)
+    try:
+        c = service.admin
+        make_queue(c, "west")
+        make_queue(c, None)
+        runtimes = service.app_shards().runtimes
+        until = service.runtime.clock() + 3600
+        shared = LockoutsShared((("+14155552683", until),))
+        asyncio.run_coroutine_threadsafe(
+            runtimes["west"].submit(shared, wait=True), service.server_loop
+        ).result(timeout=20)
+        all_guard = runtimes["all"].engine.guard
+        eventually(
+            lambda: all_guard.lockout_until.get("+14155552683") == until,
+            what="the check to log the lockout in the default shard",
+        )
+        eventually(lambda: "LockoutsShared" in logged(service)["all"], what="it to be logged")
     finally:
         service.stop()

@@ -112,7 +112,7 @@ class Accounting:
         p.abandoned = True
         self.ledger(p.queue_id).add(at, Tally.ABANDON)
         if p.lockout_seconds > 0:
-            until = max(at + p.lockout_seconds, guard.lockout_until.get(p.number, 0.0))
+            until = at + p.lockout_seconds  # this queue's rule, as every version replays it
             guard.lockout_until[p.number] = until
             guard.locked_now.append((p.number, until, p.queue_id))
         return p

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import math
 import time
@@ -51,8 +50,9 @@ log = logging.getLogger("dialback.node")
 
 # Lease renewals have threads of their own: with many shards, every shard's commits and reads
 # share asyncio's default pool (a few threads), and a renewal queued behind them could miss
-# its lease while the database is answering.
-LEASE_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dialback-lease")
+# its lease while the database is answering. Sixteen: a renewal stuck on a dead connection
+# holds its thread up to the statement timeout (a lease), and a node may lead many shards.
+LEASE_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="dialback-lease")
 
 
 def _refuse(_: Connection) -> None:
@@ -522,21 +522,7 @@ class ClusterShards(Shards):
     def _prepare(self, runtime: Runtime) -> None:
         if isinstance(runtime, NodeRuntime):
             runtime.shares = self
-            runtime.on_lead = functools.partial(self._led, runtime.on_lead)
         super()._prepare(runtime)
-
-    async def _led(
-        self,
-        then: Callable[[NodeRuntime], Awaitable[None]] | None,
-        runtime: NodeRuntime,
-    ) -> None:
-        """This node took the lead of ``runtime``'s shard: R-X-14's lockouts are reconciled
-        across the shards (in the background: the other shards' leaders may be other nodes)."""
-        if then is not None:
-            await then(runtime)
-        task = asyncio.get_running_loop().create_task(self.reconcile_lockouts())
-        self._sharing.add(task)
-        task.add_done_callback(self._sharing.discard)
 
     def leading(self) -> list[NodeRuntime]:
         return [r for r in self.runtimes.values() if isinstance(r, NodeRuntime) and r.leading]
@@ -560,9 +546,16 @@ class ClusterShards(Shards):
         chosen = max(leading, key=lambda r: (r.shard != ALL, r.shard))
         return chosen is runtime and now - self._over_since >= 2 * runtime.poll
 
+    def led_here(self) -> list[Runtime]:
+        return [r for r in self.leading() if r.taking_events]
+
     async def start(self) -> None:
+        """Follow every shard named so far, then try to take this node's share (a shard's
+        engine is caught up with the others' before its timers, when this node takes it)."""
         await self._count()
-        await super().start()
+        await self.first.start()
+        self._started = True
+        self._checking()
         self._watch = asyncio.get_running_loop().create_task(self._watching())
 
     async def stop(self) -> None:

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 from dialback.domain.effects import (
@@ -134,6 +134,10 @@ class Runtime:
     # whose lease may have ended dials nothing, service/node.py)
     snapshots: SnapshotPolicy | None = None
     may_dial: Callable[[], bool] = field(default=lambda: True)
+    # issue 17: run once the writer takes events and before the timers are armed (shards log
+    # what other shards know here, service/shards.py); ``prepare`` built the engine already
+    before_timers: Callable[[Runtime], Awaitable[None]] | None = None
+    _prepared: bool = False
 
     @property
     def shard(self) -> str:
@@ -144,15 +148,30 @@ class Runtime:
     async def start(self) -> None:
         """Rebuild the engine from the event log, start the writer, arm the timers again and
         settle what the carrier forgot during the downtime (see the module docstring)."""
-        self.loop = asyncio.get_running_loop()
-        self.engine, self.replayed_events, self._last_now = await asyncio.to_thread(self._replayed)
+        if not self._prepared:
+            await self.prepare()
+        self._prepared = False
         self.dialer = self.dialer_factory(self.report)
         self._queue = asyncio.Queue()
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        if self.before_timers is not None:
+            await self.before_timers(self)
         for key, at in list(self.engine.timers.items()):
             self._arm(key, at)
         await self._reconcile()
         log.info("engine rebuilt from %d events", self.replayed_events)
+
+    @property
+    def taking_events(self) -> bool:
+        """Whether this runtime's writer takes events now."""
+        return self._writer is not None and not self._writer.done() and not self._stopping
+
+    async def prepare(self) -> None:
+        """Rebuild the engine from the log, and no more (``start`` then uses it): a process's
+        shards are all built before any starts, so each starts knowing the others' state."""
+        self.loop = asyncio.get_running_loop()
+        self.engine, self.replayed_events, self._last_now = await asyncio.to_thread(self._replayed)
+        self._prepared = True
 
     def _replayed(self) -> tuple[Engine, int, float]:
         """The engine as of the end of the committed log, from the newest snapshot and the

@@ -14,9 +14,11 @@
   completes it.
 - **R-X-14's lockouts** are shared: a shard whose engine locks a number out after an abandoned
   call (``NumberLockedOut``) has the lockout logged in every other shard's log
-  (``LockoutsShared``) once its commit is done; a share lost to a crash in between is made good
-  when a shard is opened or started, or a node takes the lead of one: every shard's engine
-  here is brought up to the latest lockouts any of them knows (``reconcile_lockouts``).
+  (``LockoutsShared``) once its commit is done, retried while a shard is rebuilding or led by
+  nobody. A share lost anyway (a crash between the commit and the share) is made good by the
+  shards that lead here: each brings its engine up to the lockouts every engine here knows
+  (leaders' and replicas') before its timers are armed when it starts or is taken over, and
+  every ``LOCKOUT_CHECK_SECONDS`` after (``reconcile_lockouts``).
 - **Reads** look across every shard's engine (``queries.py``).
 """
 
@@ -26,7 +28,7 @@ import asyncio
 import functools
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -70,7 +72,9 @@ log = logging.getLogger("dialback.shards")
 
 ALL = DEFAULT_SHARD
 DNC_CHUNK = 1000  # numbers per DncUpdated when a shard is brought up to the stored lists
-LOCKOUT_CHUNK = 1000  # lockouts per LockoutsShared
+LOCKOUT_CHUNK = 200  # lockouts per LockoutsShared (about 8 KB: fits any forwarded group)
+LOCKOUT_CHECK_SECONDS = 10.0  # how often the shards led here are checked for missed lockouts
+SHARE_PAUSES = (0.5, 1.0, 2.0, 4.0)  # between attempts at a share a shard refused (503)
 
 
 def sibling(first: Runtime, shard: str) -> Runtime:
@@ -117,7 +121,8 @@ class Shards:
         self._started = False
         self._opening: dict[str, asyncio.Future[Runtime]] = {}
         self._sharing: set[asyncio.Task[None]] = set()
-        self._keys: dict[tuple[str, str], asyncio.Future[None]] = {}  # keyed requests here
+        self._keys: dict[tuple[str, str], asyncio.Future[Accepted]] = {}  # keyed requests
+        self._check: asyncio.Task[None] | None = None
         self._add(first)
 
     # --- what the API and the pages use of a runtime ---------------------------------------------
@@ -169,10 +174,11 @@ class Shards:
             listener(at, event, effects)
 
     def _prepare(self, runtime: Runtime) -> None:
-        """Before the runtime starts: it tells this process's listeners of its commits, and
-        its lockouts go to the other shards."""
+        """Before the runtime starts: it tells this process's listeners of its commits, its
+        lockouts go to the other shards, and it learns the others' state before its timers."""
         runtime.listeners.append(self._relay)
         runtime.listeners.append(functools.partial(self._locked_out, runtime.shard))
+        runtime.before_timers = self._before_timers
 
     def _add(self, runtime: Runtime) -> None:
         self._prepare(runtime)
@@ -180,17 +186,31 @@ class Shards:
 
     # --- life cycle -----------------------------------------------------------------------------
     async def start(self) -> None:
-        """Start the default shard's runtime, then every other shard named so far."""
+        """Build the engine of every shard named so far, then start them, the default first:
+        each starts knowing what the others' engines know (R-X-14's lockouts) before its
+        timers are armed."""
+        named = await asyncio.to_thread(shard_names, self.store.engine)
+        later = []
+        for shard in named:
+            if shard != ALL and shard not in self.runtimes:
+                runtime = self.make(shard)
+                self._prepare(runtime)
+                later.append(runtime)
+        for runtime in [self.first, *later]:
+            await runtime.prepare()
+        self.runtimes.update((runtime.shard, runtime) for runtime in later)
         await self.first.start()
         self._started = True
-        named = await asyncio.to_thread(shard_names, self.store.engine)
-        for shard in named:
-            if shard != ALL:
-                await self.open(shard)
-        await self.reconcile_lockouts()
+        for runtime in later:
+            await runtime.start()
+            log.info("shard %s started", runtime.shard)
+        self._checking()
+
+    def _checking(self) -> None:
+        self._check = asyncio.get_running_loop().create_task(self._check_lockouts())
 
     async def stop(self) -> None:
-        for task in list(self._sharing):
+        for task in [*self._sharing, *([self._check] if self._check else [])]:
             task.cancel()
         others = [r for r in self.runtimes.values() if r is not self.first]
         await asyncio.gather(*(r.stop() for r in others), return_exceptions=True)
@@ -209,8 +229,6 @@ class Shards:
                 runtime = self.make(shard)
                 self._prepare(runtime)
                 await runtime.start()
-                await self._sync_dnc(runtime)
-                await self.reconcile_lockouts(only=runtime)
                 self.runtimes[shard] = runtime
                 log.info("shard %s opened", shard)
                 pending.set_result(runtime)
@@ -222,11 +240,21 @@ class Shards:
                 del self._opening[shard]
         return await asyncio.shield(pending)
 
+    async def _before_timers(self, runtime: Runtime) -> None:
+        """A shard's engine is built and its writer takes events; before its timers are armed
+        (so before it can dial) it is brought up to the stored do-not-call lists (R-X-7) and to
+        the lockouts the other engines here know (R-X-14)."""
+        try:
+            await self._sync_dnc(runtime)
+            await self.reconcile_lockouts(only=[runtime])
+        except Exception:  # the next check makes the lockouts good; a DNC change is retried
+            log.exception("shard %s: catching up with the other shards failed", runtime.shard)
+
     async def _sync_dnc(self, runtime: Runtime) -> None:
-        """R-X-7 in a shard this process opens: its engine's do-not-call lists are made the
-        stored ones (the default shard's), by ``DncUpdated`` events in its own log, before it
-        takes an event. A new shard starts with the lists of the day, and one that missed a
-        change (named on another node a moment before the change) gets it here."""
+        """R-X-7 in a shard that starts or is taken over: its engine's do-not-call lists are
+        made the stored ones (the default shard's), by ``DncUpdated`` events in its own log. A
+        new shard starts with the lists of the day, and one that missed a change (named on
+        another node a moment before the change) gets it here."""
         if runtime is self.first or not hasattr(runtime, "engine"):
             return
         stored = await asyncio.to_thread(ComplianceReader(self.store.engine).dnc_numbers)
@@ -259,36 +287,62 @@ class Shards:
         if not found or len(self.runtimes) < 2:
             return
         others = [r for name, r in list(self.runtimes.items()) if name != shard]
-        task = asyncio.get_running_loop().create_task(self._share(found, others))
+        self._background(self._share(found, others))
+
+    def _background(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
         self._sharing.add(task)
         task.add_done_callback(self._sharing.discard)
 
     async def _share(self, lockouts: tuple[tuple[str, float], ...], to: list[Runtime]) -> None:
+        """Log ``lockouts`` in each of ``to``'s shards: queued while a shard is rebuilt, tried
+        again while it cannot take events (a shard starting, or led by nobody for a moment);
+        what is still not logged is left to the next check."""
         for runtime in to:
             for i in range(0, len(lockouts), LOCKOUT_CHUNK):
-                try:
-                    await runtime.submit(LockoutsShared(lockouts[i : i + LOCKOUT_CHUNK]))
-                except Exception as failure:  # made good at the next open, start or lead
-                    log.warning("shard %s: lockouts not shared: %r", runtime.shard, failure)
-                    break
+                event = LockoutsShared(lockouts[i : i + LOCKOUT_CHUNK])
+                for pause in (*SHARE_PAUSES, None):
+                    try:
+                        await runtime.submit(event, wait=True)
+                        break
+                    except ServiceUnavailable as failure:
+                        if pause is None:
+                            log.warning(
+                                "shard %s: lockouts not shared yet: %s", runtime.shard, failure
+                            )
+                            return
+                        await asyncio.sleep(pause)  # a retry's pause, not a wait for a condition
+                    except Exception as failure:
+                        log.warning("shard %s: lockouts not shared: %r", runtime.shard, failure)
+                        return
 
-    async def reconcile_lockouts(self, only: Runtime | None = None) -> None:
-        """R-X-14: bring every shard's engine here (or ``only``'s) up to the latest lockouts
-        any engine here knows, leaders' and replicas' alike. A share lost to a crash between a
-        shard's commit and the shares is made good here."""
+    def led_here(self) -> list[Runtime]:
+        """The shards this process leads and that take events now (all that are started)."""
+        return [r for r in list(self.runtimes.values()) if r.taking_events]
+
+    async def reconcile_lockouts(self, only: list[Runtime] | None = None) -> None:
+        """R-X-14: bring the engines of ``only`` (default: the shards led here) up to the latest
+        lockouts any engine here knows, leaders' and replicas' alike. A share lost to a crash
+        between a shard's commit and its shares is made good here."""
         now = self.clock()
-        runtimes = [r for r in list(self.runtimes.values()) if hasattr(r, "engine")]
         latest: dict[str, float] = {}
-        for runtime in runtimes:
-            for number, until in runtime.engine.guard.active_lockouts(now).items():
-                latest[number] = max(until, latest.get(number, 0.0))
-        for runtime in [only] if only is not None else runtimes:
-            if not hasattr(runtime, "engine"):
-                continue
+        for runtime in [*self.runtimes.values(), *(only or [])]:
+            if hasattr(runtime, "engine"):
+                for number, until in runtime.engine.guard.active_lockouts(now).items():
+                    latest[number] = max(until, latest.get(number, 0.0))
+        for runtime in self.led_here() if only is None else only:
             have = runtime.engine.guard.lockout_until
             missing = tuple(sorted((n, u) for n, u in latest.items() if have.get(n, 0.0) < u))
             if missing:
                 await self._share(missing, [runtime])
+
+    async def _check_lockouts(self) -> None:
+        while True:
+            await asyncio.sleep(LOCKOUT_CHECK_SECONDS)  # a period, not a wait for a condition
+            try:
+                await self.reconcile_lockouts()
+            except Exception:
+                log.exception("checking the shards' lockouts failed")
 
     # --- taking events --------------------------------------------------------------------------
     async def submit(
@@ -317,12 +371,17 @@ class Shards:
         slot = idempotent.slot
         while (before := self._keys.get(slot)) is not None:
             await asyncio.wait([before])
-        mine = self._keys[slot] = asyncio.get_running_loop().create_future()
-        try:
-            return await self._submit(event, idempotent, wait, shard)
-        finally:
-            mine.set_result(None)
-            del self._keys[slot]
+        mine = asyncio.ensure_future(self._submit(event, idempotent, wait, shard))
+        self._keys[slot] = mine
+
+        def done(task: asyncio.Future[Accepted]) -> None:
+            if self._keys.get(slot) is task:
+                del self._keys[slot]
+            if not task.cancelled():
+                task.exception()  # retrieved: the request may have gone
+
+        mine.add_done_callback(done)
+        return await asyncio.shield(mine)  # a request that goes leaves its event to finish
 
     async def _submit(
         self, event: Event, idempotent: Idempotent | None, wait: bool, shard: str | None
