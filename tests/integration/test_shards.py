@@ -25,14 +25,22 @@ from .conftest import Service, eventually, ok, serve
 CALLER = "+14155550199"
 
 
-def make_queue(c: httpx.Client, shard: str | None, mode: str = "CustomerFirst") -> str:
+def queue_body(shard: str | None, mode: str = "CustomerFirst", **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": f"Support {shard}",
         "callingPartyNumber": CALLER,
         "mediaSettings": {"callback": {"mode": mode}},
+        **extra,
     }
     if shard is not None:
         body["shard"] = shard
+    return body
+
+
+def make_queue(
+    c: httpx.Client, shard: str | None, mode: str = "CustomerFirst", **extra: Any
+) -> str:
+    body = queue_body(shard, mode, **extra)
     return str(ok(c.post("/api/v2/routing/queues", json=body))["id"])
 
 
@@ -183,14 +191,7 @@ def test_r_x_14_a_number_abandoned_in_one_shard_is_locked_out_in_every_shard(
     service = serve(database)
     try:
         c = service.admin
-        body: dict[str, Any] = {
-            "name": "West",
-            "shard": "west",
-            "callingPartyNumber": CALLER,
-            "mediaSettings": {"callback": {"mode": "CustomerFirst"}},
-            "compliance": {"abandonment": {"lockoutHours": 72}},
-        }
-        west = str(ok(c.post("/api/v2/routing/queues", json=body))["id"])
+        west = make_queue(c, "west", compliance={"abandonment": {"lockoutHours": 72}})
         default = make_queue(c, None)
         bob = make_agent(c, "west")
         ok(c.post(f"/api/v2/routing/queues/{west}/members", json=[{"id": bob}]))
@@ -327,13 +328,8 @@ def test_a_refused_first_queue_names_no_shard(database: str) -> None:
     service = serve(database)
     try:
         c = service.admin
-        body: dict[str, Any] = {
-            "name": "Ghost",
-            "shard": "ghost",
-            "compliance": {
-                "callingWindow": {"enabled": True, "fallbackTimeZone": "Mars/Olympus_Mons"}
-            },
-        }
+        window = {"enabled": True, "fallbackTimeZone": "Mars/Olympus_Mons"}
+        body = queue_body("ghost", compliance={"callingWindow": window})
         r = c.post("/api/v2/routing/queues", json=body)
         assert r.status_code == 422, r.text
         assert r.json()["messageParams"]["field"] == "compliance.callingWindow.fallbackTimeZone"
