@@ -34,6 +34,7 @@ from dialback.api import (
 )
 from dialback.api.auth import Auth, Role
 from dialback.api.body import BodyLimit
+from dialback.api.direct import Direct, direct_routes
 from dialback.api.errors import SafeJSONResponse
 from dialback.domain.effects import Effect
 from dialback.domain.errors import DialbackError
@@ -76,7 +77,6 @@ def create_app(
     app.state.runtime = runtime
     app.state.queries = Queries(runtime)
     app.state.tokens = Tokens(runtime.store)
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_exception_handler(DialbackError, errors.dialback_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(HTTPException, errors.http_error)
@@ -94,6 +94,9 @@ def create_app(
             realtime,
         )
     ]
+    # the last added is the outermost: the body is checked before a direct route reads it
+    app.add_middleware(Direct, routes=direct_routes(routers))
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     for router in routers:
         app.include_router(router)
     _monitoring(app, runtime, app.state.queries)

@@ -27,7 +27,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute
 
-from dialback.api.body import json_body, optional_json_body
+from dialback.api.body import READS_JSON_BODY, json_body, optional_json_body
 from dialback.api.errors import STATUSES
 from dialback.domain.limits import (
     INTEGERS,
@@ -148,6 +148,8 @@ def _bodies(routes: Sequence[BaseRoute]) -> dict[tuple[str, str], tuple[dict[str
         if not isinstance(route, APIRoute):
             continue
         calls = {d.call for d in route.dependant.dependencies}
+        if route.endpoint in READS_JSON_BODY:
+            calls.add(json_body)
         if json_body in calls or optional_json_body in calls:
             required = json_body in calls
             body = BODIES.get(route.path, {"type": "object", "maxProperties": 100})

@@ -268,7 +268,8 @@ class Runtime:
                 for item in items:
                     if not item.future.done():
                         item.future.set_exception(ServiceUnavailable("the write failed"))
-            if self.snapshots is not None and self.snapshots.count(len(items)):
+            live = len(self.engine.interactions)
+            if self.snapshots is not None and self.snapshots.count(len(items), live):
                 await self._snapshot()
 
     async def _snapshot(self) -> None:

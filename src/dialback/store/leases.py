@@ -12,7 +12,6 @@ advisory locks: they do not survive transaction poolers (docs/decisions.md).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,19 +56,45 @@ _ACQUIRE = sa.text(
     RETURNING epoch
     """
 )
-_GUARD = sa.text(
-    """
+_GUARD = """
     SELECT 1 FROM shard_leases
-    WHERE shard = :shard AND node_id = :me AND epoch = :epoch AND expires_at > now()
+    WHERE shard = %(shard)s AND node_id = %(me)s AND epoch = %(epoch)s AND expires_at > now()
     FOR SHARE
-    """
-)
+"""
 
 
 class LeaseLost(DialbackError):
     """This node's lease of the shard ended (expired or taken over): it may not write."""
 
     code = "lease_lost"
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """The check a leaseholder's writes make in their own transaction (a ``Store.guard``):
+    ``node_id`` still holds ``shard`` at ``epoch``, unexpired by the database's clock (``now()``
+    is the transaction's start), with a share lock on the lease row until the write commits.
+    Called on a connection, it checks at once; ``Store.commit`` instead sends ``sql`` with the
+    batch's rows (one round trip, ``store.repository.Checked``) and reads the answer before it
+    commits."""
+
+    node_id: str
+    shard: str
+    epoch: int
+    sql: str = _GUARD
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"shard": self.shard, "me": self.node_id, "epoch": self.epoch}
+
+    def refusal(self) -> LeaseLost:
+        return LeaseLost(
+            f"node {self.node_id} no longer holds shard {self.shard} (epoch {self.epoch})"
+        )
+
+    def __call__(self, c: Connection) -> None:
+        if c.exec_driver_sql(self.sql, self.params).first() is None:
+            raise self.refusal()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,17 +135,9 @@ class Leases:
             ).first()
         return None if row is None else int(row.epoch)
 
-    def guard(self, shard: str, epoch: int) -> Callable[[Connection], None]:
+    def guard(self, shard: str, epoch: int) -> Fence:
         """A ``Store.guard``: refuses the write unless this node holds ``epoch`` unexpired."""
-
-        def check(c: Connection) -> None:
-            params = {"shard": shard, "me": self.node_id, "epoch": epoch}
-            if c.execute(_GUARD, params).first() is None:
-                raise LeaseLost(
-                    f"node {self.node_id} no longer holds shard {shard} (epoch {epoch})"
-                )
-
-        return check
+        return Fence(self.node_id, shard, epoch)
 
     def release(self, shard: str, epoch: int) -> None:
         """Give the shard up at once (a clean stop): another node need not wait for expiry."""

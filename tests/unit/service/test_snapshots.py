@@ -20,7 +20,7 @@ from dialback.domain.effects import Effect
 from dialback.domain.engine import Engine
 from dialback.domain.events import Event
 from dialback.domain.ordering import IndexedHeap
-from dialback.service.snapshots import dump, load, snapshot_format
+from dialback.service.snapshots import SnapshotPolicy, dump, load, snapshot_format
 from dialback.sim.model import Simulation
 from dialback.sim.workload import load_workload
 
@@ -190,3 +190,23 @@ def test_a_snapshot_of_one_build_loads_in_the_other(
         )
         assert ran.returncode == 0, ran.stderr[-3000:]
         assert ran.stdout.strip() == build
+
+
+def test_snapshots_come_no_more_often_than_the_live_state_is_large() -> None:
+    """Issue 17: every ``every_events`` events while the engine holds fewer live interactions,
+    else every as many events as it holds (a snapshot's cost follows the live state: a long
+    backlog would otherwise stall the writer every ``every_events`` events)."""
+    store: Any = None  # the policy only counts here; it writes through the runtime
+    policy = SnapshotPolicy(store, every_events=100, every_seconds=3600)
+    assert not policy.count(99, live=10)
+    assert policy.count(1, live=10)  # 100 events, a small live state: due
+
+    policy = SnapshotPolicy(store, every_events=100, every_seconds=3600)
+    assert not policy.count(100, live=250)  # 250 waiting: not before 250 events
+    assert not policy.count(149, live=250)
+    assert policy.count(1, live=250)
+    assert policy.count(0, live=100)  # still due until it is written (``write`` resets)
+
+    policy = SnapshotPolicy(store, every_events=100, every_seconds=0.0)
+    assert not policy.count(0, live=10**6)  # time alone needs an event
+    assert policy.count(1, live=10**6)  # an event and the time: due whatever the state
