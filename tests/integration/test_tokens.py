@@ -9,13 +9,15 @@ import time
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from dialback.cli import app
 from dialback.service.tokens import AGENT_TOKEN_SECONDS, Tokens
 from dialback.store import tables
 
-from .conftest import Service, ok
+from . import postgres
+from .conftest import Service, ok, pg_admin_url, serve
 from .test_api import CUSTOMER, make_agent, make_queue
 
 CALLBACKS = "/api/v2/conversations/callbacks"
@@ -197,3 +199,27 @@ def test_nodes_starting_together_keep_one_demo_token_and_revoke_the_others(
     monkeypatch.undo()
     assert len(tokens.list()) == before  # the late one's own token was revoked
     ok(bearer(service, chosen).get("/api/v2/routing/queues"))
+
+
+def test_token_lookups_go_on_after_their_connection_is_cut() -> None:
+    """Issue 17: on PostgreSQL the API looks tokens up on a connection of its own (on the event
+    loop, no thread); when the database drops it (a restart, an idle timeout), the next lookup
+    opens another rather than failing the request. (SQLite looks them up through the pool.)"""
+    with postgres.fresh_database(pg_admin_url()) as url:
+        service = serve(url)
+        try:
+            ok(service.admin.get("/api/v2/routing/queues"))  # the lookups' connection is open
+            cut = sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND pid <> pg_backend_pid() AND query LIKE :q"
+            )
+            with service.store.engine.connect() as c:
+                killed = c.execute(cut, {"q": "%FROM api_tokens WHERE token_hash = ANY%"}).all()
+            assert killed, "no token lookup connection found to cut"
+            ok(service.admin.get("/api/v2/routing/queues"))  # answered on a new connection
+            r = httpx.get(
+                f"{service.url}/api/v2/routing/queues", headers={"Authorization": "Bearer x"}
+            )
+            assert (r.status_code, r.json()["code"]) == (401, "unauthorized")
+        finally:
+            service.stop()

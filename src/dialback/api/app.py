@@ -64,6 +64,7 @@ def create_app(
             await on_started()
         yield
         await runtime.stop()
+        await app.state.tokens.close()
 
     app = FastAPI(
         title="dialback",

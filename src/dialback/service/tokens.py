@@ -30,7 +30,14 @@ from dialback.domain.errors import (
     UnknownAgent,
     ValueOutOfRange,
 )
-from dialback.store.repository import TOKEN_ID, Reader, Store, TokenRow, hash_token
+from dialback.store.repository import (
+    TOKEN_ID,
+    Reader,
+    Store,
+    TokenReader,
+    TokenRow,
+    hash_token,
+)
 
 ROLES = ("admin", "supervisor", "agent")
 AGENT_TOKEN_SECONDS = 12 * 3600  # one working shift
@@ -92,6 +99,8 @@ class Tokens:
         # ``check``: the hashes waiting for the next lookup, each with its waiters' futures
         self._waiting: dict[str, list[asyncio.Future[tuple[str, str | None] | None]]] = {}
         self._looking: asyncio.Task[None] | None = None
+        self._postgres = store.engine.dialect.name == "postgresql"
+        self._on_loop: TokenReader | None = None  # PostgreSQL: lookups without a thread
 
     def holder(self, token: str) -> Holder | None:
         """Who ``token`` speaks for now; None when unknown, revoked or expired."""
@@ -100,12 +109,16 @@ class Tokens:
 
     async def check(self, token: str) -> Holder | None:
         """``holder`` for a request on the event loop, without blocking it: the lookup is made
-        in a thread by a query sent after this call began, shared with the other requests
+        by a query sent after this call began (PostgreSQL: on the loop, ``TokenReader``; SQLite:
+        in a thread), shared with the other requests
         waiting for it (see the module docstring). Raises what the database raises."""
         digest = hash_token(token)
         loop = asyncio.get_running_loop()
         if self._looking is not None and self._looking.get_loop() is not loop:
             self._waiting, self._looking = {}, None  # a new event loop (tests): start afresh
+            if self._on_loop is not None:  # its connection belonged to the old loop
+                self._on_loop.abandon()
+                self._on_loop = None
         future: asyncio.Future[tuple[str, str | None] | None] = loop.create_future()
         self._waiting.setdefault(digest, []).append(future)
         if self._looking is None or self._looking.done():
@@ -119,7 +132,7 @@ class Tokens:
         while self._waiting:
             taken, self._waiting = self._waiting, {}
             try:
-                found = await asyncio.to_thread(self.store.token_holders, list(taken))
+                found = await self._holders(list(taken))
             except Exception as failure:
                 for futures in taken.values():
                     for future in futures:
@@ -130,6 +143,19 @@ class Tokens:
                 for future in futures:
                     if not future.done():  # a waiter cancelled (its client went away)
                         future.set_result(found.get(digest))
+
+    async def _holders(self, hashes: list[str]) -> dict[str, tuple[str, str | None]]:
+        if not self._postgres:
+            return await asyncio.to_thread(self.store.token_holders, hashes)
+        if self._on_loop is None:
+            self._on_loop = TokenReader(self.store.engine)
+        return await self._on_loop.token_holders(hashes)
+
+    async def close(self) -> None:
+        """Close the lookups' connection (on the loop that used it)."""
+        if self._on_loop is not None:
+            await self._on_loop.close()
+            self._on_loop = None
 
     def create(
         self, role: str, user_id: str | None = None, expires_in: float | str | None = "default"

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -616,6 +617,56 @@ def _segment_from(row: Any) -> Segment:
         flow_id=row.flow_id,
         beep_end=row.beep_end,
     )
+
+
+_TOKEN_HOLDERS = (
+    "SELECT token_hash, role, user_id, expires_at FROM api_tokens WHERE token_hash = ANY(%s)"
+)
+
+
+class TokenReader:
+    """PostgreSQL: ``Store.token_holders`` made on the event loop, on a connection of its own in
+    autocommit, opened at the first lookup (issue 17). The API looks a token up on every
+    request; through a worker thread, SQLAlchemy's pool and a transaction each lookup cost
+    several times its query. Made by one event loop and used on it only; ``close`` it there."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._connection: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
+
+    async def token_holders(
+        self, hashes: Sequence[str], now: float | None = None
+    ) -> dict[str, tuple[str, str | None]]:
+        """As ``Store.token_holders``. A connection found broken is opened again once (the
+        query only reads: asking again is safe); raises what the driver raises after that."""
+        for attempt in (1, 2):
+            if self._connection is None or self._connection.closed:
+                self._connection = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+            try:
+                cursor = await self._connection.execute(_TOKEN_HOLDERS, [list(hashes)])
+                rows = await cursor.fetchall()
+                break
+            except psycopg.OperationalError:
+                await self.close()
+                if attempt == 2:
+                    raise
+        moment = time.time() if now is None else now
+        return {
+            digest: (role, user_id)
+            for digest, role, user_id, expires_at in rows
+            if expires_at is None or expires_at > moment
+        }
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    def abandon(self) -> None:
+        """Close the connection without the event loop it belonged to (that loop is gone)."""
+        if self._connection is not None:
+            self._connection.pgconn.finish()
+            self._connection = None
 
 
 class Reader:
