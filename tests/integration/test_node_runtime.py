@@ -162,6 +162,50 @@ def test_a_leader_past_its_deadline_fences_itself_and_dials_nothing(db: str) -> 
         a.stop()
 
 
+def test_a_step_down_answers_the_batch_it_abandons_and_the_queued_events(db: str) -> None:
+    """A leader whose commit hangs (a dead connection) and then steps down answers the events
+    of that batch and those queued behind it at once, 503 "retry", rather than leaving their
+    requests waiting on a writer it cancelled."""
+    token = admin_token(db)
+    a = start(db, "a", token, lease=CALM_LEASE)
+    gate, entered = threading.Event(), threading.Event()
+    try:
+        eventually(lambda: a.node.leading and a.node._writer is not None, what="a to lead")
+        commit = a.node.store.commit
+
+        def hanging(steps: Any) -> None:
+            entered.set()
+            assert gate.wait(timeout=120), "the test never opened the gate"
+            commit(steps)
+
+        a.node.store.commit = hanging  # type: ignore[method-assign]
+        answers: list[httpx.Response] = []
+
+        def post(name: str) -> None:
+            with httpx.Client(
+                base_url=str(a.client.base_url), headers=dict(a.client.headers), timeout=60
+            ) as client:
+                answers.append(client.post("/api/v2/routing/queues", json={"name": name}))
+
+        first = threading.Thread(target=post, args=("in the batch",))
+        first.start()
+        assert entered.wait(timeout=30), "the batch never reached its commit"
+        second = threading.Thread(target=post, args=("queued",))
+        second.start()
+        eventually(lambda: a.node._queue.qsize() == 1, what="the second event to queue")
+        a.node.deadline = 0.0  # as if the database had not answered for a lease
+        a.node.loop.call_soon_threadsafe(a.node._expired)
+        first.join(timeout=30)
+        second.join(timeout=30)
+        assert len(answers) == 2, "a request was left waiting"
+        for r in answers:
+            assert (r.status_code, r.json()["code"]) == (503, "service_unavailable"), r.text
+            assert "stepped down" in r.json()["message"]
+    finally:
+        gate.set()
+        a.stop()
+
+
 def test_each_of_many_concurrent_forwarded_writes_is_read_back_at_once_on_the_follower(
     db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -80,7 +80,6 @@ class NodeRuntime(Runtime):
     _watchdog: asyncio.TimerHandle | None = None
     _position: int = 0
     _replica: bool = False  # whether engine + _position follow the log (not a past term's)
-    _term_over: asyncio.Future[None] | None = None  # resolved when this node steps down
     _client: httpx.AsyncClient | None = None
     forward_bytes: int = BODY_BYTES // 2  # the largest group of forwarded events (forward.py)
     _forwarder: Forwarder | None = None
@@ -205,7 +204,7 @@ class NodeRuntime(Runtime):
         log.info("node %s leads shard %s (epoch %d)", self.node_id, self.shard, epoch)
         self.store.guard = self.leases.guard(self.shard, epoch)
         self.leading, self.epoch, self.owner_url = True, epoch, self.url
-        self._replica, self._term_over = False, self.loop.create_future()
+        self._replica = False
         self._extend(sent)
         self._leading = self.loop.create_task(self._lead(epoch, sent))
 
@@ -280,8 +279,6 @@ class NodeRuntime(Runtime):
         self._fence()
         self.leading = False
         self.epoch = None
-        if self._term_over is not None and not self._term_over.done():
-            self._term_over.set_result(None)  # requests in the abandoned batch get a 503
         self.store.guard = _refuse
         if self._watchdog is not None:
             self._watchdog.cancel()
@@ -289,7 +286,7 @@ class NodeRuntime(Runtime):
             self._leading.cancel()
         if self._writer is not None:
             self._writer.cancel()  # a commit stuck on a dead connection is not waited for
-        self._fail_waiting()
+        self._fail_waiting()  # the batch in hand and the queued events: 503, retry
         for task in list(self._tasks):
             task.cancel()
         if hasattr(self, "dialer"):
@@ -307,12 +304,17 @@ class NodeRuntime(Runtime):
             log.warning("cannot rebuild the replica: %s", failure)
 
     def _fail_waiting(self) -> None:
-        if not hasattr(self, "_queue"):
-            return
-        while not self._queue.empty():
-            item = self._queue.get_nowait()
-            if item is not None and not item.future.done():
-                item.future.set_exception(ServiceUnavailable("this node stepped down"))
+        """Answer the events of the abandoned batch (its commit's outcome unknown: a retry
+        with the same ``Idempotency-Key`` tells) and those still queued."""
+        abandoned = list(self._in_hand)
+        self._in_hand = []
+        while hasattr(self, "_queue") and not self._queue.empty():
+            queued = self._queue.get_nowait()
+            if queued is not None:  # (the writer that would stop there is gone)
+                abandoned.append(queued)
+        for item in abandoned:
+            if not item.future.done():
+                item.future.set_exception(ServiceUnavailable("this node stepped down; retry"))
 
     # --- following ------------------------------------------------------------------------------
     async def _follow(self) -> None:
@@ -412,17 +414,10 @@ class NodeRuntime(Runtime):
         self, event: Event, *, idempotent: Idempotent | None = None, wait: bool = False
     ) -> Accepted:
         """A forwarded event: only the leader takes it (no forwarding loops)."""
-        if not self.leading or self._term_over is None:
+        if not self.leading:
             raise ServiceUnavailable("this node does not lead the shard")
-        ended = self._term_over
-        submitted = asyncio.ensure_future(
-            Runtime.submit(self, event, idempotent=idempotent, wait=wait)
-        )
-        await asyncio.wait((submitted, ended), return_when=asyncio.FIRST_COMPLETED)
-        if not submitted.done():  # the term ended with the event in an abandoned batch
-            submitted.cancel()
-            raise ServiceUnavailable("this node stepped down; retry")
-        return submitted.result()
+        # a step-down answers the events it abandons (``_fail_waiting``) with a 503
+        return await Runtime.submit(self, event, idempotent=idempotent, wait=wait)
 
     def status(self) -> dict[str, Any]:
         """What this node knows of itself, for ``/api/v2/dialback/cluster``."""

@@ -123,6 +123,7 @@ class Runtime:
     recoveries: int = 0
     retry_after_seconds: int = 2
     _queue: asyncio.Queue[_Item | None] = field(init=False)
+    _in_hand: list[_Item] = field(init=False, default_factory=list)  # the batch being written
     _writer: asyncio.Task[None] | None = None
     _timers: dict[TimerKey, asyncio.TimerHandle] = field(default_factory=dict)
     _tasks: set[asyncio.Task[object]] = field(default_factory=set)
@@ -261,6 +262,7 @@ class Runtime:
                     self._queue.put_nowait(None)  # stop after this batch
                     break
                 items.append(item)
+            self._in_hand = items  # a node stepping down answers them (service/node.py)
             try:
                 await self._write(items)
             except Exception:  # the writer never dies: answer what is pending, go on
@@ -269,6 +271,7 @@ class Runtime:
                     if not item.future.done():
                         item.future.set_exception(ServiceUnavailable("the write failed"))
             live = len(self.engine.interactions)
+            self._in_hand = []
             if self.snapshots is not None and self.snapshots.count(len(items), live):
                 await self._snapshot()
 
