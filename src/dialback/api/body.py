@@ -114,6 +114,9 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def _parse(request: Request, raw: bytes) -> Any:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != "application/json" and not (
@@ -123,8 +126,8 @@ def _parse(request: Request, raw: bytes) -> Any:
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("", "identity"):  # we decode none: the bytes would be read as they are
         raise UnsupportedMediaType(f"Content-Encoding {encoding[:32]!r} is not accepted")
-    try:
-        value = json.loads(raw, parse_constant=_no_constant)
+    try:  # as json.loads reads bytes, with one decoder made once
+        value = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except (ValueError, RecursionError):
         raise MalformedJson("the body is not valid JSON") from None
     check_json(value, "")

@@ -8,11 +8,11 @@ from __future__ import annotations
 import phonenumbers
 from phonenumbers import timezone as number_timezones
 
-# The numbers ``normalize_number`` parsed last, by their E.164 form: ``zones_for_number`` is asked
-# about each right after (``parse_callback_request``) and takes the parse from here instead of
-# parsing the number again (issue 17: parsing is a tenth of a creation's CPU). Bounded; an entry
-# is used once.
-_PARSED: dict[str, phonenumbers.PhoneNumber] = {}
+# The numbers ``normalize_number`` parsed last, by their E.164 form, with their type when it was
+# found: ``zones_for_number`` is asked about each right after (``parse_callback_request``) and
+# takes both from here instead of working them out again (issue 17: parsing is a tenth of a
+# creation's CPU). Bounded; an entry is used once.
+_PARSED: dict[str, tuple[phonenumbers.PhoneNumber, int | None]] = {}
 _PARSED_MAX = 256
 
 
@@ -32,14 +32,19 @@ def normalize_number(number: str, country_code: str | None, strict: bool) -> str
     except phonenumbers.NumberParseException as problem:
         hint = "" if region else " (a national number needs countryCode)"
         raise ValueError(f"{number!r} is not a phone number: {problem}{hint}") from None
-    ok = phonenumbers.is_valid_number(parsed) if strict else phonenumbers.is_possible_number(parsed)
+    kind: int | None = None
+    if strict:  # valid: of a known type in its own region's plan (what is_valid_number asks)
+        kind = phonenumbers.number_type(parsed)
+        ok = kind != phonenumbers.PhoneNumberType.UNKNOWN
+    else:
+        ok = phonenumbers.is_possible_number(parsed)
     if not ok:
-        kind = "valid" if strict else "possible"
-        raise ValueError(f"{number!r} is not a {kind} phone number")
+        wanted = "valid" if strict else "possible"
+        raise ValueError(f"{number!r} is not a {wanted} phone number")
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if len(_PARSED) >= _PARSED_MAX:
         _PARSED.clear()
-    _PARSED[e164] = parsed
+    _PARSED[e164] = (parsed, kind)
     return e164
 
 
@@ -50,10 +55,18 @@ def zones_for_number(e164: str) -> tuple[str, ...]:
     >>> zones_for_number("+18504321234")
     ('America/Chicago',)
     """
-    parsed = _PARSED.pop(e164, None)
+    parsed, kind = _PARSED.pop(e164, (None, None))
     if parsed is None:
         try:
             parsed = phonenumbers.parse(e164, None)
         except phonenumbers.NumberParseException:
             return ("Etc/Unknown",)
+    code = parsed.country_code
+    if (
+        kind is not None
+        and code is not None
+        and phonenumbers.is_number_type_geographical(kind, code)
+    ):
+        # what time_zones_for_number answers for such a number, without typing it again
+        return tuple(number_timezones.time_zones_for_geographical_number(parsed))
     return tuple(number_timezones.time_zones_for_number(parsed))
