@@ -121,8 +121,14 @@ def _monitoring(app: FastAPI, runtime: Shards, queries: Queries) -> None:
         registry=registry,
     )
 
+    by_kind: dict[type, Any] = {}  # each kind's counter, looked up once (every event counts)
+
     def count(_at: float, event: Event, _effects: list[Effect]) -> None:
-        events.labels(type(event).__name__).inc()
+        kind = type(event)
+        counter = by_kind.get(kind)
+        if counter is None:
+            counter = by_kind[kind] = events.labels(kind.__name__)
+        counter.inc()
 
     runtime.listeners.append(count)
 

@@ -33,6 +33,9 @@ from dialback.domain.limits import BODY_BYTES, PATH, check_json, check_text
 
 _Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
 
+BODY = "dialback.body"
+"""The scope key under which ``BodyLimit`` leaves the body it read."""
+
 BODY_SECONDS = 30.0
 """How long a request body's next part may take to arrive (``BodyLimit``)."""
 
@@ -61,6 +64,7 @@ class BodyLimit:
                 answer.headers["connection"] = "close"
             await answer(scope, receive, send)
             return
+        scope[BODY] = body  # ``json_body`` reads it from here: it is not streamed again
         sent = False
 
         async def replay() -> Message:
@@ -134,9 +138,15 @@ def _parse(request: Request, raw: bytes) -> Any:
     return value
 
 
+async def _raw_body(request: Request) -> bytes:
+    """The body ``BodyLimit`` read, else (no such middleware) the request's own."""
+    raw = request.scope.get(BODY)
+    return raw if isinstance(raw, bytes) else await request.body()
+
+
 async def json_body(request: Request) -> Any:
     """The request's JSON body, checked; a missing body is a 422 naming ``body``."""
-    raw = await request.body()
+    raw = await _raw_body(request)
     if not raw.strip():
         raise MissingField("a JSON body is needed", field="body")
     return _parse(request, raw)
@@ -144,7 +154,7 @@ async def json_body(request: Request) -> Any:
 
 async def optional_json_body(request: Request) -> Any:
     """As ``json_body``, but an empty body is None."""
-    raw = await request.body()
+    raw = await _raw_body(request)
     return _parse(request, raw) if raw.strip() else None
 
 
