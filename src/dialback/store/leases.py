@@ -71,30 +71,21 @@ class LeaseLost(DialbackError):
 
 @dataclass(frozen=True, slots=True)
 class Fence:
-    """The check a leaseholder's writes make in their own transaction (a ``Store.guard``):
-    ``node_id`` still holds ``shard`` at ``epoch``, unexpired by the database's clock (``now()``
-    is the transaction's start), with a share lock on the lease row until the write commits.
-    Called on a connection, it checks at once; ``Store.commit`` instead sends ``sql`` with the
-    batch's rows (one round trip, ``store.repository.Checked``) and reads the answer before it
-    commits."""
+    """The check a leaseholder's writes make first in their own transaction (a
+    ``Store.guard``): ``node_id`` still holds ``shard`` at ``epoch``, unexpired by the
+    database's clock (``now()`` is the transaction's start), with a share lock on the lease row
+    until the write commits."""
 
     node_id: str
     shard: str
     epoch: int
-    sql: str = _GUARD
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return {"shard": self.shard, "me": self.node_id, "epoch": self.epoch}
-
-    def refusal(self) -> LeaseLost:
-        return LeaseLost(
-            f"node {self.node_id} no longer holds shard {self.shard} (epoch {self.epoch})"
-        )
 
     def __call__(self, c: Connection) -> None:
-        if c.exec_driver_sql(self.sql, self.params).first() is None:
-            raise self.refusal()
+        params = {"shard": self.shard, "me": self.node_id, "epoch": self.epoch}
+        if c.exec_driver_sql(_GUARD, params).first() is None:
+            raise LeaseLost(
+                f"node {self.node_id} no longer holds shard {self.shard} (epoch {self.epoch})"
+            )
 
 
 @dataclass(frozen=True, slots=True)

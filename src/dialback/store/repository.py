@@ -8,13 +8,14 @@ the transaction commits as a whole or not at all.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import psycopg
 import sqlalchemy as sa
@@ -301,20 +302,33 @@ class _Batch:
             self.statements.extend(compliance.effect_statements(effect, at))  # issue 14
 
 
-@runtime_checkable
-class Checked(Protocol):
-    """A ``Store.guard`` that is one query (``store.leases.Fence``): its ``sql`` answers a row
-    when the write may commit, else the write raises ``refusal()``. PostgreSQL sends it with the
-    batch's rows rather than before them."""
+_BINARY_TYPES: dict[type, str] = {
+    sa.String: "text",  # varchar's binary form is text's
+    sa.Double: "float8",
+    sa.Float: "float8",
+    sa.BigInteger: "int8",
+    sa.Integer: "int4",
+    sa.Boolean: "bool",
+    sa.JSON: "json",
+}
 
-    sql: str
 
-    @property
-    def params(self) -> dict[str, Any]: ...
-
-    def refusal(self) -> Exception: ...
-
-    def __call__(self, c: Connection) -> None: ...
+@functools.cache
+def _binary_copy(table: sa.Table, names: tuple[str, ...]) -> tuple[str, list[str], frozenset[str]]:
+    """The binary ``COPY`` of ``names`` into ``table``: its SQL, the PostgreSQL type of each
+    column (binary rows must be of the column's exact type) and the JSON columns."""
+    types = []
+    for name in names:
+        kind = type(table.c[name].type)
+        found = next(
+            (pg for sa_type, pg in _BINARY_TYPES.items() if issubclass(kind, sa_type)), None
+        )
+        if found is None:
+            raise TypeError(f"{table.name}.{name}: no binary COPY type for {kind.__name__}")
+        types.append(found)
+    quoted = ", ".join(f'"{name}"' for name in names)
+    json_columns = frozenset(n for n in names if isinstance(table.c[n].type, sa.JSON))
+    return f'COPY "{table.name}" ({quoted}) FROM STDIN (FORMAT BINARY)', types, json_columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,9 +345,8 @@ class Store:
     def __init__(self, engine: Engine, shard: str = t.DEFAULT_SHARD) -> None:
         self.engine = engine
         self.shard = shard
-        # issue 17: checked in every write's transaction before it commits, raising to refuse it
-        # (a node's lease fencing, store/leases.py and service/node.py; sent with the batch's
-        # rows when it is ``Checked``); None: one node owns the database
+        # issue 17: runs first in every write's transaction and raises to refuse it (a node's
+        # lease fencing, store/leases.py and service/node.py); None: one node owns the database
         self.guard: Callable[[Connection], None] | None = None
 
     # --- writing --------------------------------------------------------------------------------
@@ -352,7 +365,7 @@ class Store:
         ]
         with self.engine.begin() as c:
             if c.dialect.name == "postgresql":
-                self._send_rows(c, rows)
+                self._copy_rows(c, rows)
             else:
                 if self.guard is not None:
                     self.guard(c)
@@ -366,38 +379,29 @@ class Store:
             for closed in batch.segment_closes:
                 self._close_segment(c, closed)
 
-    def _send_rows(self, c: Connection, rows: list[tuple[sa.Table, list[dict[str, Any]]]]) -> None:
-        """PostgreSQL: the batch's new rows and the guard's check, sent together (psycopg's
-        pipeline mode); the check's answer is read before anything else is written. A commit in
-        the writer's thread waits on each round trip twice, for the database and then for the
-        interpreter, which the event loop holds while it serves requests: fewer round trips,
-        shorter commits (issue 17, bench/RESULTS.md)."""
-        guard = self.guard
-        checked = guard if isinstance(guard, Checked) else None
-        if guard is not None and checked is None:
-            guard(c)
+    def _copy_rows(self, c: Connection, rows: list[tuple[sa.Table, list[dict[str, Any]]]]) -> None:
+        """PostgreSQL: the guard's check, then the batch's new rows by binary ``COPY``, the
+        driver formatting each value in C. (Issue 17: a statement per row, even pipelined,
+        cost the writer's thread more CPU than the database took, and every one of its waits
+        is a wait for the interpreter too, which the event loop holds while serving requests:
+        measured in bench/RESULTS.md.)"""
+        if self.guard is not None:
+            self.guard(c)
         driver = c.connection.driver_connection
         assert driver is not None
         wrap = _json_param(True)
-        with driver.pipeline(), driver.cursor() as cursor, driver.cursor() as check:
+        with driver.cursor() as cursor:
             for table, new in rows:
                 if not new:
                     continue
-                names = list(new[0])
-                json_columns = {col.name for col in table.columns if isinstance(col.type, sa.JSON)}
-                quoted = ", ".join(f'"{name}"' for name in names)
-                marks = ", ".join(["%s"] * len(names))
-                cursor.executemany(
-                    f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})',
-                    [
-                        tuple(wrap(row[n]) if n in json_columns else row[n] for n in names)
-                        for row in new
-                    ],
-                )
-            if checked is not None:
-                check.execute(checked.sql, checked.params)
-                if check.fetchone() is None:  # the pipeline is synced here: every row is sent
-                    raise checked.refusal()
+                names = tuple(new[0])
+                sql, types, json_columns = _binary_copy(table, names)
+                with cursor.copy(sql) as copy:
+                    copy.set_types(types)
+                    for row in new:
+                        copy.write_row(
+                            [wrap(row[n]) if n in json_columns else row[n] for n in names]
+                        )
 
     @staticmethod
     def _insert(c: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
