@@ -38,6 +38,8 @@ def test_an_over_long_idempotency_key_is_refused_and_the_service_goes_on(service
     body = {"queueId": queue, "callbackNumbers": [CUSTOMER]}
     r = as_agent.post(CALLBACKS, json=body, headers={"Idempotency-Key": "k" * 300})
     refused(r, 422, "limit_exceeded", "Idempotency-Key")
+    r = as_agent.post(CALLBACKS, json=[body], headers={"Idempotency-Key": "k" * 300})
+    refused(r, 422, "limit_exceeded", "Idempotency-Key")  # the header is checked first
     key = "k" * limits.IDEMPOTENCY_KEY  # the longest allowed is stored, on both databases
     first = ok(as_agent.post(CALLBACKS, json=body, headers={"Idempotency-Key": key}))
     again = ok(as_agent.post(CALLBACKS, json=body, headers={"Idempotency-Key": key}))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from dialback.domain.model import QueueId
 from dialback.domain.settings import parse_queue
 from dialback.store.db import connect, migrate
 from dialback.store.leases import LeaseLost, Leases, list_leases
-from dialback.store.repository import Step, Store
+from dialback.store.repository import Idempotent, Step, Store
 
 from . import postgres
 from .conftest import eventually, pg_admin_url
@@ -98,3 +99,18 @@ def test_a_take_over_waits_for_a_write_that_passed_its_guard(pg: Engine) -> None
         assert not taken
     thief.join(timeout=10)
     assert taken == [2]
+
+
+def test_a_value_an_int4_column_cannot_hold_is_refused_and_nothing_is_stored(pg: Engine) -> None:
+    """Rows go in by binary COPY (issue 17), where psycopg would truncate an integer too large
+    for an int4 column: the commit refuses it, as the database refuses it in text, and stores
+    nothing of the batch."""
+    store = Store(pg)
+    too_big = Idempotent("k", "h", 2**31, {}, "s")  # idempotency_keys.status_code is int4
+    with pytest.raises(ValueError, match="int4"):
+        store.commit([replace(a_step("q1"), idempotent=too_big)])
+    store.commit([replace(a_step("q2"), idempotent=replace(too_big, status_code=200))])
+    with pg.connect() as c:
+        kinds = c.execute(sa.text("SELECT payload->>'queue_id' FROM events ORDER BY seq")).all()
+        codes = c.execute(sa.text("SELECT status_code FROM idempotency_keys")).all()
+    assert [k[0] for k in kinds] == ["q2"] and [c[0] for c in codes] == [200]

@@ -223,3 +223,15 @@ def test_token_lookups_go_on_after_their_connection_is_cut() -> None:
             assert (r.status_code, r.json()["code"]) == (401, "unauthorized")
         finally:
             service.stop()
+
+
+def test_token_lookups_connect_as_the_service_does() -> None:
+    """The lookups' own connection is made from the same settings as SQLAlchemy's (issue 17):
+    a database URL with ``options`` (``-c search_path=…``, percent-encoded, with a space)
+    reaches PostgreSQL as it does for every other query."""
+    with postgres.fresh_database(pg_admin_url()) as url:
+        service = serve(f"{url}?options=-c%20statement_timeout%3D5000")
+        try:
+            ok(service.admin.get("/api/v2/routing/queues"))
+        finally:
+            service.stop()

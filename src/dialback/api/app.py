@@ -63,8 +63,10 @@ def create_app(
         if on_started is not None:
             await on_started()
         yield
-        await runtime.stop()
-        await app.state.tokens.close()
+        try:
+            await runtime.stop()
+        finally:
+            await app.state.tokens.close()
 
     app = FastAPI(
         title="dialback",

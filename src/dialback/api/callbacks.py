@@ -89,11 +89,12 @@ async def create_callback(request: Request) -> SafeJSONResponse:
     # FastAPI would solve them as dependencies, and answers a ready response; FastAPI's solving
     # and serialising cost more CPU than the callback's own checks.
     who = await principal(request)
-    fields = object_body(await json_body(request))
+    body = await json_body(request)
     idempotency_key = request.headers.get("idempotency-key")
     who.require(Role.SUPERVISOR, Role.AGENT)
     if idempotency_key is not None:
         check_text(idempotency_key, "Idempotency-Key", IDEMPOTENCY_KEY)
+    fields = object_body(body)
     digest = (
         hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
         if idempotency_key

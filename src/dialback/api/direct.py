@@ -5,8 +5,10 @@ request-body checks and the endpoint, which cost a creation more CPU than its ow
 A direct route is an ordinary FastAPI route (documented, and taking the router's path when
 this middleware is not installed) whose endpoint takes only the ``Request``, reads what it needs
 itself and answers a ready ``Response``. ``Direct`` calls that same endpoint when the method and
-the path match exactly, and answers a ``DialbackError`` as the app's handler does; any other
-exception goes on to the server-error middleware, as it would from the router.
+the path match exactly, and answers a ``DialbackError`` (and Starlette's and FastAPI's own
+refusals) as the app's handlers do; any other exception goes on to the server-error middleware,
+as it would from the router. A request that FastAPI's OpenTelemetry support records (an
+operator configured a provider) goes through the router, which names its route.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from dialback.api.errors import response
+from dialback.api.errors import http_error, response, validation_error
 from dialback.domain.errors import DialbackError
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -62,13 +66,19 @@ class Direct:
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        # a request FastAPI's telemetry records goes through the router, which names its route
+        if scope["type"] == "http" and scope.get("fastapi.telemetry") is None:
             endpoint = self.routes.get((scope["method"], scope["path"]))
             if endpoint is not None:
+                request = Request(scope, receive, send)
                 try:
-                    answer = await endpoint(Request(scope, receive, send))
+                    answer = await endpoint(request)
                 except DialbackError as refused:
                     answer = response(refused)
+                except RequestValidationError as invalid:
+                    answer = await validation_error(request, invalid)
+                except HTTPException as refused_by_starlette:
+                    answer = await http_error(request, refused_by_starlette)
                 await answer(scope, receive, send)
                 return
         await self.app(scope, receive, send)

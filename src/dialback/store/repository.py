@@ -314,9 +314,12 @@ _BINARY_TYPES: dict[type, str] = {
 
 
 @functools.cache
-def _binary_copy(table: sa.Table, names: tuple[str, ...]) -> tuple[str, list[str], frozenset[str]]:
+def _binary_copy(
+    table: sa.Table, names: tuple[str, ...]
+) -> tuple[str, list[str], frozenset[str], tuple[str, ...]]:
     """The binary ``COPY`` of ``names`` into ``table``: its SQL, the PostgreSQL type of each
-    column (binary rows must be of the column's exact type) and the JSON columns."""
+    column (binary rows must be of the column's exact type), the JSON columns and the int4
+    ones."""
     types = []
     for name in names:
         kind = type(table.c[name].type)
@@ -328,7 +331,16 @@ def _binary_copy(table: sa.Table, names: tuple[str, ...]) -> tuple[str, list[str
         types.append(found)
     quoted = ", ".join(f'"{name}"' for name in names)
     json_columns = frozenset(n for n in names if isinstance(table.c[n].type, sa.JSON))
-    return f'COPY "{table.name}" ({quoted}) FROM STDIN (FORMAT BINARY)', types, json_columns
+    int4_columns = tuple(n for n, pg in zip(names, types, strict=True) if pg == "int4")
+    sql = f'COPY "{table.name}" ({quoted}) FROM STDIN (FORMAT BINARY)'
+    return sql, types, json_columns, int4_columns
+
+
+def _check_int4(table: sa.Table, name: str, value: object) -> None:
+    """Refuse what an int4 column cannot hold, as the database does for text input: psycopg
+    writes a binary int4 by truncating a larger integer."""
+    if isinstance(value, int) and not -(2**31) <= value < 2**31:
+        raise ValueError(f"{table.name}.{name}: {value} is out of the int4 range")
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,10 +407,12 @@ class Store:
                 if not new:
                     continue
                 names = tuple(new[0])
-                sql, types, json_columns = _binary_copy(table, names)
+                sql, types, json_columns, int4_columns = _binary_copy(table, names)
                 with cursor.copy(sql) as copy:
                     copy.set_types(types)
                     for row in new:
+                        for n in int4_columns:  # binary int4 would wrap, not refuse
+                            _check_int4(table, n, row[n])
                         copy.write_row(
                             [wrap(row[n]) if n in json_columns else row[n] for n in names]
                         )
@@ -635,7 +649,10 @@ class TokenReader:
     several times its query. Made by one event loop and used on it only; ``close`` it there."""
 
     def __init__(self, engine: Engine) -> None:
-        self._url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # what SQLAlchemy's own connections are made with (a URL rendered back to text would
+        # not always read the same to libpq: ``options=-c%20…``, names with spaces)
+        args, self._connect = engine.dialect.create_connect_args(engine.url)
+        assert not args
         self._connection: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
 
     async def token_holders(
@@ -645,7 +662,9 @@ class TokenReader:
         query only reads: asking again is safe); raises what the driver raises after that."""
         for attempt in (1, 2):
             if self._connection is None or self._connection.closed:
-                self._connection = await psycopg.AsyncConnection.connect(self._url, autocommit=True)
+                self._connection = await psycopg.AsyncConnection.connect(
+                    **{**self._connect, "autocommit": True}
+                )
             try:
                 cursor = await self._connection.execute(_TOKEN_HOLDERS, [list(hashes)])
                 rows = await cursor.fetchall()
