@@ -21,6 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from dialback.store import tables
 
 from .conftest import eventually
 
@@ -214,3 +218,18 @@ class Proxy:
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
             s.close()
+
+
+def stored_and_closed(engine: Engine) -> tuple[set[str], dict[str, str | None]]:
+    """The ids of the stored interactions and each dial's stored outcome; then the test's own
+    engine is disposed (called from a ``finally``: also when the test fails, so no connection
+    is left for a later test's garbage collection to warn about)."""
+    try:
+        with engine.connect() as c:
+            rows, segs = tables.interactions, tables.segments
+            stored = set(c.execute(sa.select(rows.c.id)).scalars())
+            query = sa.select(segs.c.dial_id, segs.c.outcome).where(segs.c.dial_id.is_not(None))
+            outcomes = {row.dial_id: row.outcome for row in c.execute(query)}
+    finally:
+        engine.dispose()
+    return stored, outcomes

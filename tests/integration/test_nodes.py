@@ -38,6 +38,7 @@ from .cluster import (
     records,
     start_node,
     start_nodes,
+    stored_and_closed,
 )
 from .conftest import eventually, pg_admin_url
 
@@ -190,15 +191,9 @@ def test_three_nodes_and_two_kills_lose_no_callback_and_never_overlap_dials(
                     os.killpg(node.process.pid, signal.SIGTERM)
                     node.process.wait(timeout=30)
             stopped = time.time()
+            stored, outcomes = stored_and_closed(engine)
         print(f"\ntake-over after kill -9 (database clock): {[round(t, 2) for t in take_overs]} s")
         assert all(t <= TAKE_OVER_BOUND for t in take_overs), take_overs
-
-        with engine.connect() as c:
-            rows, segs = tables.interactions, tables.segments
-            stored = set(c.execute(sa.select(rows.c.id)).scalars())
-            query = sa.select(segs.c.dial_id, segs.c.outcome).where(segs.c.dial_id.is_not(None))
-            outcomes = {row.dial_id: row.outcome for row in c.execute(query)}
-        engine.dispose()
         assert len(accepted) == sum(CALLBACKS) == len(set(accepted))
         assert set(accepted) <= stored, "an accepted callback was lost"
 
