@@ -549,8 +549,7 @@ class Store:
         the role and user of each hash that is known, unrevoked and unexpired."""
         a = t.api_tokens
         moment = time.time() if now is None else now
-        # one statement: autocommit spares the BEGIN and ROLLBACK round trips of a transaction
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        with self.engine.connect() as c:
             rows = c.execute(
                 sa.select(a.c.token_hash, a.c.role, a.c.user_id, a.c.expires_at).where(
                     a.c.token_hash.in_(list(hashes))
